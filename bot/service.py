@@ -1,0 +1,178 @@
+"""The one answering core both faces use: holds the current index, answers, reindexes.
+
+Discord and the console call only this. Reindexing builds a new index off to the side
+and swaps it in with one assignment, so questions asked meanwhile use the old one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings
+from index import Answer, CitebotError, SearchIndex, Source, answer_question, open_index
+from index.corpus import ARTICLE_SUFFIXES
+from index.progress import Progress
+
+log = logging.getLogger(__name__)
+
+
+class ReindexBusy(CitebotError):
+    """A reindex is already running; only one runs at a time."""
+
+
+class ArticleRejected(CitebotError):
+    """An uploaded article cannot be added to the corpus; the message says why."""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """An indexed article and how many passages it gave."""
+
+    source: Source
+    passages: int
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An article file a moderator attached to /reindex."""
+
+    filename: str
+    data: bytes
+    replace: bool = False
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    """What a rebuild changed, for the moderator who asked for it."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+    documents: int
+    passages: int
+    seconds: float
+    warnings: tuple[str, ...]
+
+
+class Service:
+    """The current index and the operations on it; safe to call from several threads."""
+
+    def __init__(self, settings: Settings, index: SearchIndex) -> None:
+        self.settings = settings
+        self._index = index
+        self._reindex_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings) -> Service:
+        """Load the persisted index when it matches the corpus, else build and save it."""
+        index, warnings = open_index(settings.corpus_dir, settings.index_path)
+        for warning in warnings:
+            log.warning("%s", warning)
+        return cls(settings, index)
+
+    @property
+    def index(self) -> SearchIndex:
+        return self._index
+
+    @property
+    def reindexing(self) -> bool:
+        return self._reindex_lock.locked()
+
+    def answer(self, question: str, limit: int = 9) -> Answer:
+        """Answer from whichever index is current when the question arrives."""
+        return answer_question(self._index, question, limit=limit)
+
+    def sources(self) -> tuple[SourceInfo, ...]:
+        """The indexed articles in corpus order, with their passage counts."""
+        index = self._index
+        return tuple(
+            SourceInfo(source, index.passage_count(source.doc)) for source in index.sources
+        )
+
+    def reindex(
+        self,
+        progress: Callable[[Progress], None] | None = None,
+        upload: Upload | None = None,
+    ) -> ReindexReport:
+        """Rebuild from the corpus folder and swap the new index in; the old one stays on failure.
+
+        An ``upload`` is checked and saved into the corpus first. Raises ReindexBusy when
+        another rebuild is running, ArticleRejected for a bad upload (nothing changes), and
+        CorpusError when the corpus cannot be indexed at all.
+        """
+        if not self._reindex_lock.acquire(blocking=False):
+            raise ReindexBusy("A reindex is already running; try again when it has finished.")
+        try:
+            started = time.perf_counter()
+            if upload is not None:
+                self._save_upload(upload)
+            old = self._index
+            new, warnings = open_index(
+                self.settings.corpus_dir, self.settings.index_path, rebuild=True,
+                previous=old, progress=progress,
+            )
+            self._index = new
+            old_prints = old.fingerprints
+            new_prints = new.fingerprints
+            return ReindexReport(
+                added=tuple(sorted(new_prints.keys() - old_prints.keys())),
+                removed=tuple(sorted(old_prints.keys() - new_prints.keys())),
+                changed=tuple(
+                    sorted(
+                        name
+                        for name in new_prints.keys() & old_prints.keys()
+                        if new_prints[name] != old_prints[name]
+                    )
+                ),
+                documents=len(new.sources),
+                passages=new.passage_total,
+                seconds=time.perf_counter() - started,
+                warnings=tuple(warnings),
+            )
+        finally:
+            self._reindex_lock.release()
+
+    def _save_upload(self, upload: Upload) -> Path:
+        """Save an uploaded article into the corpus folder after checking it.
+
+        Only ``.txt``/``.md`` UTF-8 text within the size limit is taken; the name is reduced
+        to a safe base name, and an existing file is replaced only when asked.
+        """
+        name, data = safe_article_name(upload.filename), upload.data
+        if len(data) > self.settings.max_upload_bytes:
+            raise ArticleRejected(
+                f"{name} is {len(data):,} bytes; articles may be at most "
+                f"{self.settings.max_upload_bytes:,} bytes."
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ArticleRejected(f"{name} is not UTF-8 text.") from None
+        if "\x00" in text or not text.strip():
+            raise ArticleRejected(f"{name} is empty or not plain text.")
+        target = self.settings.corpus_dir / name
+        if target.exists() and not upload.replace:
+            raise ArticleRejected(
+                f"{name} is already in the corpus; ask again with replace to overwrite it."
+            )
+        temporary = target.with_name(f".{name}.upload")
+        temporary.write_bytes(data)
+        temporary.replace(target)
+        return target
+
+
+def safe_article_name(filename: str) -> str:
+    """Reduce an uploaded file name to a plain base name with an article suffix."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
+        raise ArticleRejected(f"{base or filename!r} is not a .txt or .md file.")
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem).strip("_")
+    if not cleaned:
+        raise ArticleRejected(f"{base!r} has no usable file name.")
+    return f"{cleaned[:80]}.{suffix.lower()}"
