@@ -1,0 +1,212 @@
+"""citebot's BM25 against rank-bm25, the definition of the score, on the same corpora."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from index.bm25 import Bm25, Bm25Params
+from index.errors import CorpusError, IndexFormatError
+from index.progress import Progress
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+Corpus = list[list[str]]
+
+
+def seed_passages() -> Corpus:
+    """The bundled articles, one passage a paragraph, lowercased words."""
+    passages = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        for paragraph in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")):
+            words = re.findall(r"\w+", paragraph.lower())
+            if words:
+                passages.append(words)
+    return passages
+
+
+def random_passages(n: int = 3000, seed: int = 7) -> Corpus:
+    """Zipfian words plus "common"/"everywhere", found in more than half the passages.
+
+    Those two get a negative raw idf, so rank-bm25's epsilon floor decides their weight.
+    Some passages are empty, as rank-bm25 allows.
+    """
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, 2001)
+    words = rng.choice(2000, size=n * 30, p=weights / weights.sum())
+    lengths = rng.integers(0, 60, size=n)
+    passages = []
+    for i, length in enumerate(lengths):
+        passage = [f"w{w}" for w in words[i * 30 : i * 30 + length // 2]]
+        passage += ["common"] * (rng.random() < 0.7) + ["everywhere"] * (rng.random() < 0.9)
+        passages.append(passage)
+    return passages
+
+
+def random_queries(corpus: Corpus, count: int, seed: int) -> list[list[str]]:
+    """Words from the corpus, some repeated, some unknown to it."""
+    rng = np.random.default_rng(seed)
+    vocabulary = sorted({w for passage in corpus for w in passage})
+    queries = []
+    for _ in range(count):
+        query = [str(w) for w in rng.choice(vocabulary, size=rng.integers(1, 7))]
+        if rng.random() < 0.3:
+            query.append(query[0])
+        if rng.random() < 0.3:
+            query.insert(int(rng.integers(0, len(query))), "notinthecorpus")
+        queries.append(query)
+    return queries
+
+
+CORPORA = {"seeds": seed_passages, "random": random_passages}
+
+
+@pytest.fixture(scope="module", params=sorted(CORPORA))
+def corpus(request: pytest.FixtureRequest) -> Corpus:
+    return CORPORA[request.param]()
+
+
+@pytest.fixture(scope="module")
+def pair(corpus: Corpus) -> tuple[Bm25, BM25Okapi]:
+    return Bm25.build(corpus), BM25Okapi(corpus)
+
+
+def reference_top(reference: BM25Okapi, query: list[str], k: int) -> list[tuple[int, float]]:
+    """rank-bm25's ranking with citebot's tie rule: positive scores, lower passage first."""
+    scores = reference.get_scores(query)
+    order = np.lexsort((np.arange(len(scores)), -scores))[:k]
+    return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+
+def test_scores_equal_rank_bm25_for_random_queries(
+    pair: tuple[Bm25, BM25Okapi], corpus: Corpus
+) -> None:
+    ours, reference = pair
+    everyone = range(len(corpus))
+    for query in random_queries(corpus, 200, seed=1):
+        np.testing.assert_allclose(
+            ours.scores(query, everyone), reference.get_scores(query), rtol=1e-9, atol=0
+        )
+
+
+def test_top_ten_equals_rank_bm25(pair: tuple[Bm25, BM25Okapi], corpus: Corpus) -> None:
+    ours, reference = pair
+    for query in random_queries(corpus, 200, seed=2):
+        got, expected = ours.top(query, 10), reference_top(reference, query, 10)
+        assert [i for i, _ in got] == [i for i, _ in expected], query
+        np.testing.assert_allclose([s for _, s in got], [s for _, s in expected], rtol=1e-9)
+
+
+def test_scores_of_some_passages_follow_their_order(pair: tuple[Bm25, BM25Okapi]) -> None:
+    ours, reference = pair
+    query = ["the", "w3", "common", "w3"]
+    some = [5, 0, 3, 3]
+    expected = reference.get_batch_scores(query, some)
+    np.testing.assert_allclose(ours.scores(query, some), expected, rtol=1e-9, atol=0)
+
+
+def test_idf_and_document_frequency_follow_rank_bm25(pair: tuple[Bm25, BM25Okapi]) -> None:
+    ours, reference = pair
+    for term, idf in reference.idf.items():
+        assert ours.idf(term) == pytest.approx(idf, rel=1e-9)
+    some = next(iter(reference.idf))
+    assert ours.document_frequency(some) == sum(some in d for d in reference.doc_freqs)
+    assert ours.idf("notinthecorpus") == 0.0
+    assert ours.document_frequency("notinthecorpus") == 0
+
+
+def test_epsilon_floor_sets_terms_in_most_passages() -> None:
+    corpus = random_passages()
+    reference = BM25Okapi(corpus)
+    floor = 0.25 * reference.average_idf
+    ours = Bm25.build(corpus)
+    assert ours.idf("common") == ours.idf("everywhere") == pytest.approx(floor, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "query, k",
+    [([], 10), (["notinthecorpus"], 10), (["w1"], 0)],
+)
+def test_top_is_empty_when_nothing_can_match(query: list[str], k: int) -> None:
+    assert Bm25.build(random_passages(200)).top(query, k) == []
+
+
+def test_parameters_other_than_defaults_follow_rank_bm25() -> None:
+    corpus = random_passages(500)
+    ours = Bm25.build(corpus, Bm25Params(k1=1.2, b=0.5, epsilon=0.1))
+    reference = BM25Okapi(corpus, k1=1.2, b=0.5, epsilon=0.1)
+    for query in random_queries(corpus, 50, seed=3):
+        np.testing.assert_allclose(
+            ours.scores(query, range(len(corpus))), reference.get_scores(query), rtol=1e-9, atol=0
+        )
+
+
+@pytest.mark.parametrize("corpus", [[], [[], []]], ids=["no passages", "no words"])
+def test_empty_corpus_is_a_corpus_error(corpus: Corpus) -> None:
+    with pytest.raises(CorpusError):
+        Bm25.build(corpus)
+
+
+def test_build_reports_progress_to_the_end() -> None:
+    seen: list[Progress] = []
+    Bm25.build(random_passages(500), progress=seen.append)
+    assert seen and seen[-1].done == seen[-1].total == 500
+
+
+def test_save_and_load_give_the_same_answers(tmp_path: Path) -> None:
+    corpus = random_passages()
+    built = Bm25.build(corpus)
+    built.save(tmp_path)
+    loaded = Bm25.load(tmp_path)
+    assert loaded.n_passages == built.n_passages == len(corpus)
+    assert loaded.params == built.params
+    for query in random_queries(corpus, 50, seed=4):
+        assert loaded.top(query, 10) == built.top(query, 10)
+        assert loaded.idf(query[0]) == built.idf(query[0])
+
+
+def test_passage_terms_rebuild_the_same_index() -> None:
+    corpus = random_passages(800)
+    built = Bm25.build(corpus)
+    kept = built.passage_terms(range(len(corpus)))
+    assert [sorted(p) for p in kept] == [sorted(p) for p in corpus]
+    assert built.passage_terms([7, 2]) == [sorted(corpus[7]), sorted(corpus[2])]
+    rebuilt = Bm25.build(kept)
+    for query in random_queries(corpus, 50, seed=5):
+        np.testing.assert_allclose(
+            rebuilt.scores(query, range(len(corpus))),
+            built.scores(query, range(len(corpus))),
+            rtol=1e-9,
+        )
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-40])
+
+
+def _garble(path: Path) -> None:
+    path.write_bytes(b"not a numpy file at all")
+
+
+def _retype(path: Path) -> None:
+    np.save(path, np.load(path).astype(np.float32))
+
+
+def _shorten(path: Path) -> None:
+    np.save(path, np.load(path)[:-1])
+
+
+@pytest.mark.parametrize("damage", [Path.unlink, _truncate, _garble, _retype, _shorten])
+@pytest.mark.parametrize("name", ["postings_weight", "vocab_offsets", "meta"])
+def test_damaged_file_is_an_index_format_error_naming_it(
+    tmp_path: Path, damage: Callable[[Path], object], name: str
+) -> None:
+    Bm25.build(random_passages(300)).save(tmp_path)
+    path = tmp_path / f"bm25_{name}.npy"
+    damage(path)
+    with pytest.raises(IndexFormatError, match=f"bm25_{name}.npy.*reindex"):
+        Bm25.load(tmp_path)
