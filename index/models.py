@@ -31,7 +31,7 @@ class Document:
 
 @dataclass(frozen=True)
 class Passage:
-    """A quotable paragraph of one article, with its sentence boundaries."""
+    """A quotable paragraph of an article; ``number`` counts passages across the index."""
 
     doc: str
     number: int

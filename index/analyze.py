@@ -1,0 +1,189 @@
+"""Text -> index terms: normalise, tokenise, unify numbers, drop stopwords, stem.
+
+The same function analyses passages and questions, so both meet on equal terms.
+Nothing here needs downloaded data: the stemmer is nltk's Snowball (pure code) and the
+stopword list is our own.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+from nltk.stem.snowball import SnowballStemmer
+
+from index.models import Span
+
+ANALYSIS_VERSION = 3
+"""Bump whenever terms change, so stored indexes are rebuilt."""
+
+_TRANSLATE = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "′": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+    }
+)
+_TOKEN = re.compile(
+    r"(?P<acronym>\b(?:[A-Za-z]\.){2,})"
+    r"|(?P<number>\d+(?:[.,]\d+)*)"
+    r"|(?P<word>[^\W\d_]+(?:'[^\W\d_]+)*)"
+)
+_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
+
+# Function words, plus the words questions are built from ("how many", "which", "did"),
+# which would otherwise outweigh the content words of short questions.
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his how
+    i if in into is it its itself just let many me more most much my myself no nor not now
+    of off on once only or other our ours ourselves out over own same she should so some
+    such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom
+    whose why will with would you your yours yourself yourselves s t d ll m re ve
+    tell told say says said according like mr ms mrs
+    """.split()
+)
+
+# Irregular past forms the stemmer cannot reach ("held" -> "hold"): a question in the
+# present tense then meets an article in the past tense.
+_IRREGULAR = {
+    past: base
+    for base, forms in (
+        ("become", "became"),
+        ("begin", "began begun"),
+        ("break", "broke broken"),
+        ("bring", "brought"),
+        ("build", "built"),
+        ("buy", "bought"),
+        ("catch", "caught"),
+        ("choose", "chose chosen"),
+        ("come", "came"),
+        ("deal", "dealt"),
+        ("do", "did done"),
+        ("draw", "drew drawn"),
+        ("drive", "drove driven"),
+        ("eat", "ate eaten"),
+        ("fall", "fell fallen"),
+        ("feed", "fed"),
+        ("feel", "felt"),
+        ("fight", "fought"),
+        ("find", "found"),
+        ("flee", "fled"),
+        ("fly", "flew flown"),
+        ("forget", "forgot forgotten"),
+        ("freeze", "froze frozen"),
+        ("get", "got gotten"),
+        ("give", "gave given"),
+        ("go", "went gone"),
+        ("grow", "grew grown"),
+        ("hang", "hung"),
+        ("hear", "heard"),
+        ("hide", "hid hidden"),
+        ("hold", "held"),
+        ("keep", "kept"),
+        ("know", "knew known"),
+        ("lead", "led"),
+        ("leave", "left"),
+        ("lend", "lent"),
+        ("lose", "lost"),
+        ("make", "made"),
+        ("mean", "meant"),
+        ("meet", "met"),
+        ("pay", "paid"),
+        ("ride", "rode ridden"),
+        ("rise", "rose risen"),
+        ("run", "ran"),
+        ("see", "saw seen"),
+        ("seek", "sought"),
+        ("sell", "sold"),
+        ("send", "sent"),
+        ("shake", "shook shaken"),
+        ("shoot", "shot"),
+        ("sing", "sang sung"),
+        ("sink", "sank sunk"),
+        ("sleep", "slept"),
+        ("speak", "spoke spoken"),
+        ("spend", "spent"),
+        ("stand", "stood"),
+        ("steal", "stole stolen"),
+        ("stick", "stuck"),
+        ("strike", "struck"),
+        ("swear", "swore sworn"),
+        ("sweep", "swept"),
+        ("take", "took taken"),
+        ("teach", "taught"),
+        ("tear", "tore torn"),
+        ("think", "thought"),
+        ("throw", "threw thrown"),
+        ("understand", "understood"),
+        ("wear", "wore worn"),
+        ("win", "won"),
+        ("withdraw", "withdrew withdrawn"),
+        ("write", "wrote written"),
+    )
+    for past in forms.split()
+}
+
+_stemmer = SnowballStemmer("english", ignore_stopwords=False)
+_stems: dict[str, str] = {}
+
+
+def normalize(text: str) -> str:
+    """Unicode NFKC with typographic quotes and dashes made plain."""
+    return unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+
+
+def stem(word: str) -> str:
+    """Snowball stem of a lowercased word, memoised: corpora repeat words a lot."""
+    found = _stems.get(word)
+    if found is None:
+        found = _stems[word] = _stemmer.stem(_IRREGULAR.get(word, word))
+    return found
+
+
+def _canonical(match: re.Match[str]) -> str | None:
+    """The term for one token match, or None when it carries no content."""
+    kind = match.lastgroup
+    token = match.group()
+    if kind == "number":
+        token = token.replace(",", "") if _THOUSANDS.match(token) else token.rstrip(".,")
+        return token
+    if kind == "acronym":
+        return token.replace(".", "").lower()
+    lowered = token.lower().removesuffix("'s")
+    if lowered in STOPWORDS:
+        return None
+    return stem(lowered.replace("'", ""))
+
+
+def term_spans(text: str) -> Iterator[tuple[str, Span]]:
+    """Each content term of ``text`` with where it stands, for highlighting.
+
+    NFKC can change lengths, so spans are found on a length-preserving translation.
+    """
+    for match in _TOKEN.finditer(text.translate(_TRANSLATE)):
+        term = _canonical(match)
+        if term is not None:
+            yield term, match.span()
+
+
+def analyze(text: str) -> list[str]:
+    """The index terms of ``text``, in order, repeats kept (BM25 counts them)."""
+    return [term for term, _ in term_spans(normalize(text))]
+
+
+def is_number(term: str) -> bool:
+    """Whether a term is a number, as questions asking "how many" want."""
+    return term[:1].isdigit()
