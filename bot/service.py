@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
 from index import Answer, CitebotError, SearchIndex, Source, answer_question, open_index
 from index.corpus import ARTICLE_SUFFIXES
-from index.progress import Progress
+from index.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +95,7 @@ class Service:
 
     def reindex(
         self,
-        progress: Callable[[Progress], None] | None = None,
+        progress: ProgressCallback | None = None,
         upload: Upload | None = None,
     ) -> ReindexReport:
         """Rebuild from the corpus folder and swap the new index in; the old one stays on failure.
@@ -113,8 +112,7 @@ class Service:
                 self._save_upload(upload)
             old = self._index
             new, warnings = open_index(
-                self.settings.corpus_dir, self.settings.index_path, rebuild=True,
-                previous=old, progress=progress,
+                self.settings.corpus_dir, self.settings.index_path, rebuild=True, progress=progress
             )
             self._index = new
             old_prints = old.fingerprints

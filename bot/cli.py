@@ -1,0 +1,147 @@
+"""The ``citebot`` command: ask, console, run, reindex, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.console import reindex_summary, run_console
+from bot.render import answer_json, terminal_text
+from bot.service import Service
+from index import CitebotError
+from index.evaluation import evaluate, read_questions
+
+log = logging.getLogger("citebot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="citebot",
+        description="Answer questions about news articles with quoted, sourced passages. "
+        "Without a command: the Discord bot when DISCORD_TOKEN is set, else the console.",
+    )
+    parser.add_argument("--corpus", type=Path, help="folder of .txt/.md articles (CITEBOT_CORPUS)")
+    parser.add_argument(
+        "--index-path", type=Path, help="where the index is kept (CITEBOT_INDEX_PATH)"
+    )
+    parser.add_argument("--env-file", type=Path, help="settings file (default: ./.env)")
+    commands = parser.add_subparsers(dest="command")
+    ask = commands.add_parser("ask", help="answer one question, or one a line from stdin with -")
+    ask.add_argument("question", help="the question, or - to read one question a line from stdin")
+    ask.add_argument("--json", action="store_true", help="print one JSON object a question")
+    commands.add_parser(
+        "console", help="an interactive question loop over the same core as the bot"
+    )
+    commands.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
+    commands.add_parser("reindex", help="rebuild the index from the corpus folder")
+    evaluation = commands.add_parser("eval", help="score answers on a questions .jsonl file")
+    evaluation.add_argument("questions", type=Path, help="file in the questions.dev.jsonl format")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    arguments = _parser().parse_args(argv)
+    try:
+        settings = load_settings(arguments.env_file)
+    except SettingsError as error:
+        print(f"citebot: {error} (see .env.example)", file=sys.stderr)
+        return 2
+    if arguments.corpus:
+        settings = replace(settings, corpus_dir=arguments.corpus)
+    if arguments.index_path:
+        settings = replace(settings, index_path=arguments.index_path)
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    command = arguments.command or ("run" if settings.discord_token else "console")
+    if command == "run" and not settings.discord_token:
+        print(
+            "citebot: DISCORD_TOKEN is not set. Copy .env.example to .env and fill it in, "
+            "or try the bot locally with `citebot console`.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return _dispatch(command, arguments, settings)
+    except CitebotError as error:
+        print(f"citebot: {error}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -> int:
+    if command == "run":
+        from bot.discord_app import run_bot  # imported here: only the bot needs discord.py
+
+        run_bot(settings)
+        return 0
+    service = Service.open(settings)
+    if command == "ask":
+        return _ask(service, arguments.question, as_json=arguments.json)
+    if command == "reindex":
+        print(reindex_summary(service, sys.stderr))
+        return 0
+    if command == "eval":
+        return _eval(service, arguments.questions)
+    if arguments.command is None:
+        print("No DISCORD_TOKEN set: starting the console (see .env.example to run the bot).")
+    run_console(service)
+    return 0
+
+
+def _ask(service: Service, question: str, *, as_json: bool) -> int:
+    questions = sys.stdin if question == "-" else [question]
+    for line in questions:
+        line = line.strip()
+        if question == "-" and not line:
+            continue
+        try:
+            answer = service.answer(line)
+        except CitebotError as error:
+            if not as_json:
+                raise
+            print(
+                json.dumps(
+                    {"question": line, "answered": False, "quotes": [], "error": str(error)},
+                    ensure_ascii=False,
+                ),
+                flush=True,
+            )
+            continue
+        if as_json:
+            print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
+        else:
+            print(terminal_text(answer, color=sys.stdout.isatty()))
+    return 0
+
+
+def _eval(service: Service, path: Path) -> int:
+    try:
+        questions = read_questions(path)
+    except (OSError, ValueError) as error:
+        print(f"citebot: cannot read {path}: {error}", file=sys.stderr)
+        return 2
+    report = evaluate(questions, service.answer)
+    factoids = sum(result.question.kind == "factoid" for result in report.results)
+    abstained, off_corpus = report.abstained
+    print(f"questions: {len(report.results)} ({factoids} factoid, {off_corpus} abstain)")
+    print(f"top-1: {report.top1:.3f}  top-3: {report.top3:.3f}")
+    print(
+        f"abstained on off-corpus: {abstained}/{off_corpus}  "
+        f"false abstentions: {report.false_abstentions}"
+    )
+    for result in report.misses:
+        best = result.answer.quotes[0] if result.answer.quotes else None
+        got = f"{best.source.doc}: {best.text[:160]}" if best else "(abstained)"
+        print(
+            f"  miss {result.question.id} [{result.question.kind}] "
+            f"{result.question.question}\n     got {got}"
+        )
+    return 0
