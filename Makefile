@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/citebot
 
 test: $(STAMP)
-	$(BIN)/ruff check bot index tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
 
