@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from index.analyze import analyze, normalize, stem, term_spans
 from index.errors import QuestionError
 from index.models import Answer, Hit, Passage, Quote, Source
+from index.related import RELATED_CREDIT, related_terms
 from index.store import SearchIndex
 
 MAX_QUESTION_CHARACTERS = 500
@@ -77,8 +78,10 @@ class _Question:
     idf: Callable[[str], float]
 
     def coverage(self, terms: frozenset[str]) -> float:
+        """The share of the question's weight that ``terms`` match; a word meaning the
+        same as a question word counts for part of it."""
         total = sum(self.weights.values())
-        return sum(w for term, w in self.weights.items() if term in terms) / total
+        return sum(w * _match(term, terms) for term, w in self.weights.items()) / total
 
     def answer_terms(self, sentence: str) -> frozenset[str]:
         """The terms of the wanted kind of answer in a sentence, less the question's own."""
@@ -90,6 +93,12 @@ class _Question:
     def answers(self, sentence: str) -> bool:
         """Whether a sentence holds an answer of the wanted kind not already in the question."""
         return bool(self.answer_terms(sentence))
+
+
+def _match(term: str, terms: frozenset[str]) -> float:
+    if term in terms:
+        return 1.0
+    return RELATED_CREDIT if related_terms(term) & terms else 0.0
 
 
 def answer_question(index: SearchIndex, question: str, limit: int = 9) -> Answer:
