@@ -112,7 +112,11 @@ class Service:
                 self._save_upload(upload)
             old = self._index
             new, warnings = open_index(
-                self.settings.corpus_dir, self.settings.index_path, rebuild=True, progress=progress
+                self.settings.corpus_dir,
+                self.settings.index_path,
+                rebuild=True,
+                progress=progress,
+                previous=old,
             )
             self._index = new
             old_prints = old.fingerprints

@@ -73,11 +73,13 @@ class SearchIndex:
         splitter: SentenceSplitter,
         words: Sequence[str],
         corpus_fingerprint: str,
+        analysis_version: int = ANALYSIS_VERSION,
     ) -> None:
         self.sources = tuple(sources)
         self.fingerprints = fingerprints
         self.bm25 = bm25
         self.splitter = splitter
+        self.analysis_version = analysis_version
         self.words = tuple(words)
         self.corpus_fingerprint = corpus_fingerprint
         self._doc_starts = doc_starts
@@ -90,10 +92,14 @@ class SearchIndex:
 
     def passage_count(self, doc: str) -> int:
         """How many passages the article named ``doc`` gave (0 when it is not indexed)."""
+        return len(self.passage_range(doc))
+
+    def passage_range(self, doc: str) -> range:
+        """The numbers of the passages of the article named ``doc`` (empty when unknown)."""
         number = self._doc_numbers.get(doc)
         if number is None:
-            return 0
-        return int(self._doc_starts[number + 1] - self._doc_starts[number])
+            return range(0)
+        return range(int(self._doc_starts[number]), int(self._doc_starts[number + 1]))
 
     def source_of(self, passage: int) -> Source:
         """The source of a passage, by passage number."""
@@ -131,20 +137,30 @@ def build_index(
     documents: Sequence[Document],
     fingerprint: str,
     progress: ProgressCallback | None = None,
+    previous: SearchIndex | None = None,
 ) -> SearchIndex:
-    """Split, analyse and index the documents."""
+    """Split, analyse and index the documents.
+
+    Articles whose content is unchanged since ``previous`` keep its passages and terms
+    instead of being split and analysed again, which is most of a rebuild's work.
+    """
+    reused = _reusable(documents, previous)
     texts: list[str] = []
     terms: list[list[str]] = []
     doc_starts = [0]
-    words: Counter[str] = Counter()
     for number, document in enumerate(documents):
-        for text in passage_texts(document):
-            texts.append(text)
-            terms.append(analyze(text))
-            words.update(_WORD.findall(text.lower()))
+        kept = reused.get(document.source.doc)
+        if kept:
+            texts.extend(kept[0])
+            terms.extend(kept[1])
+        else:
+            for text in passage_texts(document):
+                texts.append(text)
+                terms.append(analyze(text))
         doc_starts.append(len(texts))
         if progress:
             progress(Progress("analysing", number + 1, len(documents)))
+    words = Counter(word for text in texts for word in _WORD.findall(text.lower()))
     return SearchIndex(
         sources=[document.source for document in documents],
         fingerprints={document.source.doc: document.fingerprint for document in documents},
@@ -155,6 +171,25 @@ def build_index(
         words=[word for word, _ in words.most_common(_SUGGESTION_WORDS)],
         corpus_fingerprint=fingerprint,
     )
+
+
+def _reusable(
+    documents: Sequence[Document], previous: SearchIndex | None
+) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """Passage texts and terms from ``previous`` of the documents it holds unchanged."""
+    if previous is None or previous.analysis_version != ANALYSIS_VERSION:
+        return {}
+    ranges = {
+        document.source.doc: previous.passage_range(document.source.doc)
+        for document in documents
+        if previous.fingerprints.get(document.source.doc) == document.fingerprint
+    }
+    numbers = [number for span in ranges.values() for number in span]
+    terms = iter(previous.bm25.passage_terms(numbers))
+    return {
+        doc: ([previous.passage(n).text for n in span], [next(terms) for _ in span])
+        for doc, span in ranges.items()
+    }
 
 
 def save_index(index: SearchIndex, path: Path) -> None:
@@ -176,6 +211,7 @@ def save_index(index: SearchIndex, path: Path) -> None:
         manifest = {
             "format": FORMAT_VERSION,
             "corpus_fingerprint": index.corpus_fingerprint,
+            "analysis": index.analysis_version,
             "sources": [asdict(source) for source in index.sources],
             "fingerprints": index.fingerprints,
             "splitter": index.splitter.to_data(),
@@ -234,6 +270,7 @@ def load_index(path: Path) -> SearchIndex:
             splitter=SentenceSplitter.from_data(manifest["splitter"]),
             words=manifest["words"],
             corpus_fingerprint=manifest["corpus_fingerprint"],
+            analysis_version=int(manifest.get("analysis", 0)),
         )
     except IndexFormatError:
         raise
@@ -247,9 +284,11 @@ def open_index(
     *,
     rebuild: bool = False,
     progress: ProgressCallback | None = None,
+    previous: SearchIndex | None = None,
 ) -> tuple[SearchIndex, list[str]]:
     """The index for ``corpus_dir``: loaded from ``index_path`` when it is current, else
-    built and saved. Returns it with warnings for a person (skipped files, rebuild reasons).
+    built (reusing what ``previous`` or the stale stored index already analysed) and saved.
+    Returns it with warnings for a person (skipped files, rebuild reasons).
     """
     documents, warnings = load_corpus(corpus_dir)
     fingerprint = corpus_fingerprint(documents, corpus_dir)
@@ -264,7 +303,8 @@ def open_index(
             if stored.corpus_fingerprint == fingerprint:
                 return stored, warnings
             log.info("The corpus changed since the index at %s was built; rebuilding.", index_path)
-    index = build_index(documents, fingerprint, progress)
+            previous = previous or stored
+    index = build_index(documents, fingerprint, progress, previous)
     try:
         save_index(index, index_path)
     except OSError as error:
