@@ -1,0 +1,25 @@
+"""Fixtures shared by the test modules: the bundled seeds, a copy to change, a built index."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index import SearchIndex, open_index
+from paths import SEEDS
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    """The index over the bundled seeds, built once for the whole run (read-only)."""
+    index, warnings = open_index(SEEDS, tmp_path_factory.mktemp("seed-index"))
+    assert warnings == []
+    return index
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A private copy of the seeds that a test may change."""
+    return Path(shutil.copytree(SEEDS, tmp_path / "corpus"))
