@@ -10,13 +10,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from index.analyze import analyze, normalize, stem, term_spans
+from index.analyze import analyze, normalize, term_spans
 from index.errors import QuestionError
 from index.models import Answer, Hit, Passage, Quote, Source
 from index.related import RELATED_CREDIT, related_terms
 from index.store import SearchIndex
 
 MAX_QUESTION_CHARACTERS = 500
+_TAG = re.compile(r"<[^<>\n]{1,100}>")
+"""Markup that is not words: HTML tags, chat mentions such as <@123>, <https://…> links."""
 _CANDIDATES = 40
 _MIN_COVERAGE = 0.45
 """Share of the question's weight (IDF, words the corpus never saw weighing most) that the
@@ -106,7 +108,7 @@ def answer_question(index: SearchIndex, question: str, limit: int = 9) -> Answer
 
     Raises QuestionError for an empty or overlong question.
     """
-    question = " ".join(question.split())
+    question = " ".join(_TAG.sub(" ", question).split())
     if not question:
         raise QuestionError(
             "Ask a question about the articles, e.g. “how many troops went to Romania?”"
@@ -265,11 +267,13 @@ def _overlap(one: frozenset[str], other: frozenset[str], idf: Callable[[str], fl
 
 
 def _suggestions(index: SearchIndex, question: str) -> tuple[str, ...]:
-    """Close spellings from the corpus for question words the index has never seen."""
+    """Close spellings from the corpus for question words the index has never seen
+    (stopwords left out: they are never indexed, but never misspelled content either)."""
     suggestions: list[str] = []
     by_lower = {word.lower(): word for word in index.words}
     for word in re.findall(r"[^\W\d_]{4,}", normalize(question)):
-        if index.bm25.document_frequency(stem(word.lower())):
+        terms = analyze(word)
+        if not terms or index.bm25.document_frequency(terms[0]):
             continue
         pool = [known for known in by_lower if known[0] == word[0].lower()]
         close = difflib.get_close_matches(word.lower(), pool, n=1, cutoff=0.8)

@@ -27,7 +27,7 @@ _GROUPS = (
     "aid assistance support help",
     "weapons arms",
 )
-RELATED_CREDIT = 0.5
+RELATED_CREDIT = 0.3
 """How much a related word counts for, against the question's own word counting 1: enough
 to lift a quote that says "conflict" for a question about "war", too little to beat one
 that uses the question's own words."""

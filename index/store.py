@@ -34,7 +34,7 @@ from index.sentences import SentenceSplitter
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _POINTER = "CURRENT"
 _MANIFEST = "manifest.json"
 _TEXTS = "passages.txt"
@@ -160,7 +160,6 @@ def build_index(
         doc_starts.append(len(texts))
         if progress:
             progress(Progress("analysing", number + 1, len(documents)))
-    words = Counter(word for text in texts for word in _WORD.findall(text.lower()))
     return SearchIndex(
         sources=[document.source for document in documents],
         fingerprints={document.source.doc: document.fingerprint for document in documents},
@@ -168,9 +167,19 @@ def build_index(
         texts=texts,
         bm25=Bm25.build(terms, progress=progress),
         splitter=SentenceSplitter.train(texts),
-        words=[word for word, _ in words.most_common(_SUGGESTION_WORDS)],
+        words=_vocabulary(texts),
         corpus_fingerprint=fingerprint,
     )
+
+
+def _vocabulary(texts: Sequence[str]) -> list[str]:
+    """The corpus's most frequent words, each in its most frequent spelling ("Romania"),
+    for suggesting close spellings of words a question misspells."""
+    counts = Counter(word for text in texts for word in _WORD.findall(text))
+    spellings: dict[str, str] = {}
+    for word, _ in counts.most_common():
+        spellings.setdefault(word.lower(), word)
+    return list(spellings.values())[:_SUGGESTION_WORDS]
 
 
 def _reusable(

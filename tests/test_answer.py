@@ -1,0 +1,110 @@
+"""Answers: the answering sentence quoted with its source, grouping, abstention, bad input."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from index import MAX_QUESTION_CHARACTERS, QuestionError, SearchIndex, answer_question
+from index.evaluation import evaluate, read_questions
+from paths import DEV_QUESTIONS, HELDOUT_QUESTIONS
+
+
+def test_romania_is_answered_with_the_sentence_and_corroboration(
+    seed_index: SearchIndex,
+) -> None:
+    answer = answer_question(seed_index, "how many troops went to Romania?")
+    best = answer.quotes[0]
+    start, end = best.answer
+    assert re.search(r"1,?000 .*Romania", best.text[start:end])
+    assert best.source.title and best.score > 0
+    assert len(best.also) >= 2
+    assert best.source.doc not in {source.doc for source in best.also}
+    marked = {best.text[a:b].lower() for a, b in best.marks}
+    assert {"troops", "romania"} <= marked
+
+
+def test_a_quote_is_the_sentence_with_at_most_one_sentence_of_context(
+    seed_index: SearchIndex,
+) -> None:
+    for question in ("Who is the Pentagon spokesman?", "When did Russia invade Georgia?"):
+        for quote in answer_question(seed_index, question).quotes:
+            start, end = quote.answer
+            context = (quote.text[:start] + quote.text[end:]).strip()
+            assert len(seed_index.splitter.spans(context)) <= 1
+
+
+def test_every_quote_is_text_of_its_article(seed_index: SearchIndex) -> None:
+    documents = {source.doc: source for source in seed_index.sources}
+    answer = answer_question(seed_index, "What did Stoltenberg say NATO will do?")
+    texts = "\n".join(seed_index.passage(n).text for n in range(seed_index.passage_total))
+    for quote in answer.quotes:
+        assert quote.source == documents[quote.source.doc]
+        start, end = quote.answer
+        assert quote.text[start:end] in texts
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2022 FIFA World Cup final?",
+        "What is the recipe for banana bread?",
+        "How do I reset my router password?",
+        "@everyone what is the capital of Peru?",
+    ],
+)
+def test_off_corpus_questions_get_no_quotes(seed_index: SearchIndex, question: str) -> None:
+    answer = answer_question(seed_index, question)
+    assert not answer.answered and answer.quotes == ()
+
+
+def test_a_misspelled_word_gets_a_suggestion(seed_index: SearchIndex) -> None:
+    answer = answer_question(seed_index, "What did Stoltenbreg say about Rumania?")
+    assert not answer.answered
+    assert answer.suggestions == ("Stoltenberg", "Romania")
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "<@123>"])
+def test_an_empty_question_is_refused_with_an_example(
+    seed_index: SearchIndex, question: str
+) -> None:
+    with pytest.raises(QuestionError, match="Ask a question"):
+        answer_question(seed_index, question)
+
+
+def test_an_overlong_question_is_refused_with_the_limit(seed_index: SearchIndex) -> None:
+    with pytest.raises(QuestionError, match=f"at most {MAX_QUESTION_CHARACTERS}"):
+        answer_question(seed_index, "troops " * 1500)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "**how many** troops went to `Romania`?",
+        "<@123> <@&456> @everyone how many troops went to Romania?",
+        "how many troops went to Romania?!?! 🇷🇴",
+    ],
+)
+def test_markup_and_mentions_around_a_question_do_not_change_the_answer(
+    seed_index: SearchIndex, question: str
+) -> None:
+    plain = answer_question(seed_index, "how many troops went to Romania?")
+    assert answer_question(seed_index, question).quotes[0].text == plain.quotes[0].text
+
+
+def test_dev_questions_meet_the_quality_bar(seed_index: SearchIndex) -> None:
+    report = evaluate(read_questions(DEV_QUESTIONS), lambda q: answer_question(seed_index, q))
+    assert report.top1 >= 0.95
+    assert report.top3 == 1.0
+    assert report.abstained == (3, 3)
+    assert report.false_abstentions == 0
+
+
+def test_held_out_questions_stay_answered(seed_index: SearchIndex) -> None:
+    """Questions written apart from the development set, to catch fitting to it."""
+    report = evaluate(read_questions(HELDOUT_QUESTIONS), lambda q: answer_question(seed_index, q))
+    assert report.top1 >= 0.75
+    assert report.top3 >= 0.9
+    assert report.abstained[0] == report.abstained[1]
+    assert report.false_abstentions == 0
