@@ -97,29 +97,25 @@ def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -
 
 
 def _ask(service: Service, question: str, *, as_json: bool) -> int:
-    questions = sys.stdin if question == "-" else [question]
+    """Answer one question, or with ``-`` every stdin line in order (one reply a line)."""
+    questions = (line.rstrip("\r\n") for line in sys.stdin) if question == "-" else [question]
+    failed = False
     for line in questions:
-        line = line.strip()
-        if question == "-" and not line:
-            continue
         try:
             answer = service.answer(line)
         except CitebotError as error:
-            if not as_json:
-                raise
-            print(
-                json.dumps(
-                    {"question": line, "answered": False, "quotes": [], "error": str(error)},
-                    ensure_ascii=False,
-                ),
-                flush=True,
-            )
+            failed = True
+            if as_json:
+                reply = {"question": line, "answered": False, "quotes": [], "error": str(error)}
+                print(json.dumps(reply, ensure_ascii=False), flush=True)
+            else:
+                print(f"citebot: {error}", file=sys.stderr)
             continue
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
         else:
             print(terminal_text(answer, color=sys.stdout.isatty()))
-    return 0
+    return 1 if failed else 0
 
 
 def _eval(service: Service, path: Path) -> int:
