@@ -13,7 +13,7 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.console import reindex_summary, run_console
 from bot.render import answer_json, terminal_text
 from bot.service import Service
-from index import CitebotError
+from index import Answer, CitebotError
 from index.evaluation import evaluate, read_questions
 
 log = logging.getLogger("citebot")
@@ -106,7 +106,7 @@ def _ask(service: Service, question: str, *, as_json: bool) -> int:
         except CitebotError as error:
             failed = True
             if as_json:
-                reply = {"question": line, "answered": False, "quotes": [], "error": str(error)}
+                reply = answer_json(Answer(line, ())) | {"error": str(error)}
                 print(json.dumps(reply, ensure_ascii=False), flush=True)
             else:
                 print(f"citebot: {error}", file=sys.stderr)
