@@ -26,6 +26,7 @@ best quote must match. Off-corpus questions match a third or less, answerable on
 _SAME_CLAIM = 0.5
 """Share of shared terms, beyond the question's, above which two sentences say the same thing."""
 _MIN_SHARED_CLAIM_TERMS = 3
+_MIN_WEIGHT = 0.05
 _TYPE_BONUS = 0.2
 _PASSAGE_WEIGHT = 0.3
 _SHORT_SENTENCE_WORDS = 8
@@ -123,6 +124,8 @@ def answer_question(index: SearchIndex, question: str, limit: int = 9) -> Answer
     if not known:
         return Answer(question, (), _suggestions(index, question))
     hits = index.search(known, _CANDIDATES)
+    if not hits:
+        return Answer(question, (), _suggestions(index, question))
     candidates = sorted(
         (_candidate(index, hit, asked, hit.score / hits[0].score) for hit in hits),
         key=lambda candidate: -candidate.rank,
@@ -133,10 +136,13 @@ def answer_question(index: SearchIndex, question: str, limit: int = 9) -> Answer
 
 
 def _weights(index: SearchIndex, terms: Sequence[str]) -> dict[str, float]:
-    """Each distinct question term's IDF; a term the corpus never saw gets the most."""
+    """Each distinct question term's IDF; a term the corpus never saw gets the most, and
+    one in most passages a little (BM25's IDF there is zero or below)."""
     unseen = math.log((index.passage_total + 0.5) / 0.5)
     return {
-        term: index.bm25.idf(term) if index.bm25.document_frequency(term) else unseen
+        term: max(index.bm25.idf(term), _MIN_WEIGHT)
+        if index.bm25.document_frequency(term)
+        else unseen
         for term in dict.fromkeys(terms)
     }
 

@@ -8,7 +8,6 @@ Metadata comes from what the text holds (Markdown titles, bylines, date lines,
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import tomllib
 from dataclasses import replace
@@ -18,8 +17,6 @@ from urllib.parse import urlparse
 
 from index.errors import CorpusError
 from index.models import Document, Source
-
-log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 OVERRIDES_FILE = "sources.toml"
@@ -75,8 +72,6 @@ def load_corpus(folder: Path) -> tuple[list[Document], list[str]]:
             warnings.append(f"Skipped {path.name}: {error}")
             continue
         documents.append(_with_overrides(document, overrides.get(path.name, {})))
-    for warning in warnings:
-        log.warning("%s", warning)
     if not documents:
         raise CorpusError(
             f"No readable .txt or .md article in {folder}; add UTF-8 articles and reindex."
