@@ -1,0 +1,65 @@
+"""Settings: every one documented in .env.example, validated with a message naming it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from dotenv import dotenv_values
+
+from bot.config import Settings, SettingsError, load_settings, settings_from
+from paths import REPO
+
+EXAMPLE = REPO / ".env.example"
+
+
+def test_the_example_documents_every_setting_with_its_default() -> None:
+    names = set(dotenv_values(EXAMPLE))
+    code = (REPO / "bot" / "config.py").read_text()
+    read_by_code = set(re.findall(r'"((?:DISCORD|CITEBOT)_[A-Z_]+)"', code))
+    assert names == read_by_code
+    assert settings_from(dotenv_values(EXAMPLE)) == Settings()
+    text = EXAMPLE.read_text()
+    for name in names:
+        assert re.search(rf"# .*\n{name}=", text), f"{name} needs a comment"
+
+
+def test_values_are_parsed(tmp_path: Path) -> None:
+    settings = settings_from(
+        {
+            "DISCORD_TOKEN": " abc ",
+            "DISCORD_GUILD_ID": "42",
+            "CITEBOT_MOD_ROLES": "Mods, 1234 ,",
+            "CITEBOT_CORPUS": str(tmp_path),
+            "CITEBOT_COOLDOWN_SECONDS": "2.5",
+            "CITEBOT_LOG_LEVEL": "debug",
+        }
+    )
+    assert settings.discord_token == "abc" and settings.guild_id == 42
+    assert settings.mod_roles == ("Mods", "1234")
+    assert settings.corpus_dir == tmp_path and settings.cooldown_seconds == 2.5
+    assert settings.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DISCORD_GUILD_ID", "my server"),
+        ("CITEBOT_COOLDOWN_SECONDS", "-1"),
+        ("CITEBOT_QUOTES_PER_PAGE", "50"),
+        ("CITEBOT_MAX_UPLOAD_BYTES", "lots"),
+    ],
+)
+def test_a_bad_value_names_its_setting(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        settings_from({name: value})
+
+
+def test_the_environment_wins_over_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("CITEBOT_QUOTES_PER_PAGE=4\nCITEBOT_COOLDOWN_SECONDS=9\n")
+    monkeypatch.setenv("CITEBOT_COOLDOWN_SECONDS", "1")
+    settings = load_settings(tmp_path / ".env")
+    assert (settings.quotes_per_page, settings.cooldown_seconds) == (4, 1.0)
