@@ -1,0 +1,155 @@
+"""The Discord face of citebot: the client, its slash commands, start-up and command sync.
+
+Thin on purpose: every question and rebuild goes to the shared Service, rendering lives
+in ``bot.embeds`` and each button in its own module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.answers import MoreButton, answer_reply
+from bot.config import Settings
+from bot.cooldown import Cooldown, cooldown_text
+from bot.embeds import report_embed
+from bot.mentions import answer_mention, mentioned_question
+from bot.moderation import MODERATOR_PERMISSIONS, is_moderator
+from bot.progress_edits import ProgressEdits
+from bot.replies import fail, report_error, run_deferring, send
+from bot.service import ArticleRejected, Service, Upload
+from bot.sources_pages import SourcesButton, sources_reply
+from index import MAX_QUESTION_CHARACTERS, Answer, CitebotError
+
+log = logging.getLogger(__name__)
+
+NOT_A_MODERATOR = "Only moderators (Manage Server, or a moderator role) can rebuild the index."
+
+
+class CitebotTree(app_commands.CommandTree):
+    """The command tree; a failing command becomes a private line, never a traceback."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        name = interaction.command.name if interaction.command else "command"
+        await report_error(interaction, original, f"/{name}")
+
+
+class CitebotClient(discord.Client):
+    """A discord.py client wired to one Service; works in any number of guilds at once."""
+
+    progress_every = 3.0
+    """Seconds between progress edits of a running /reindex reply (Discord rate-limits edits)."""
+
+    def __init__(self, settings: Settings, service: Service) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none())
+        self.settings = settings
+        self.service = service
+        self.cooldown = Cooldown(settings.cooldown_seconds)
+        self.tree = CitebotTree(self)
+        _add_commands(self)
+
+    async def setup_hook(self) -> None:
+        """Register the restart-proof buttons and sync commands to one guild or globally."""
+        self.add_dynamic_items(MoreButton, SourcesButton)
+        if self.settings.guild_id is None:
+            synced = await self.tree.sync()
+            log.info("synced %d commands globally (they may take a while to appear)", len(synced))
+            return
+        guild = discord.Object(id=self.settings.guild_id)
+        self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        log.info("synced %d commands to guild %s", len(synced), self.settings.guild_id)
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d guilds", self.user, len(self.guilds))
+
+    async def answer(self, question: str) -> Answer:
+        """Ask the shared service, off the event loop."""
+        return await asyncio.to_thread(self.service.answer, question)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer ``@citebot question``; messages from bots (itself included) are ignored."""
+        if message.author.bot or self.user is None:
+            return
+        question = mentioned_question(message.content, self.user.id)
+        if question is not None:
+            await answer_mention(self, message, question)
+
+
+def _add_commands(client: CitebotClient) -> None:
+    """Define /ask, /sources and /reindex on the client's command tree."""
+    tree, settings, service = client.tree, client.settings, client.service
+
+    @tree.command(description="Ask a question; the answer quotes the news articles, with sources.")
+    @app_commands.describe(question="What do you want to know?")
+    async def ask(
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, MAX_QUESTION_CHARACTERS],
+    ) -> None:
+        wait = client.cooldown.retry_after(interaction.user.id)
+        if wait:
+            await fail(interaction, cooldown_text(wait))
+            return
+        answer = await run_deferring(interaction, lambda: service.answer(question))
+        await send(interaction, answer_reply(answer, 0, settings.quotes_per_page))
+
+    @tree.command(description="List the indexed articles.")
+    async def sources(interaction: discord.Interaction) -> None:
+        await send(interaction, await sources_reply(service, 0))
+
+    @tree.command(description="Rebuild the index from the corpus (moderators only).")
+    @app_commands.describe(
+        article="A .txt or .md article to add to the corpus first",
+        replace="Overwrite an article with the same file name",
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(MODERATOR_PERMISSIONS)
+    async def reindex(
+        interaction: discord.Interaction,
+        article: discord.Attachment | None = None,
+        replace: bool = False,
+    ) -> None:
+        if not is_moderator(interaction, settings.mod_roles):
+            log.info("refused /reindex to non-moderator %s", interaction.user.id)
+            await fail(interaction, NOT_A_MODERATOR)
+            return
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        upload = await _upload(article, replace, settings.max_upload_bytes) if article else None
+        async with ProgressEdits(interaction, client.progress_every) as progress:
+            report = await asyncio.to_thread(service.reindex, progress.update, upload)
+        await interaction.edit_original_response(content=None, embed=report_embed(report))
+
+
+async def _upload(article: discord.Attachment, replace: bool, limit: int) -> Upload:
+    """Download an attached article, unless it is too big to be worth downloading."""
+    if article.size > limit:
+        raise ArticleRejected(
+            f"The attachment has {article.size:,} bytes; articles may have at most {limit:,}."
+        )
+    return Upload(article.filename, await article.read(), replace)
+
+
+def run_bot(settings: Settings) -> None:
+    """Open the index and run the bot until interrupted; needs ``settings.discord_token``."""
+    client = CitebotClient(settings, Service.open(settings))
+    try:
+        # log_handler=None: the CLI configures logging, not discord.py.
+        client.run(settings.discord_token, log_handler=None)
+    except discord.LoginFailure:
+        raise CitebotError(
+            "Discord refused DISCORD_TOKEN; copy the bot's token from the developer portal "
+            "(Bot → Reset Token) into .env."
+        ) from None
+    except discord.PrivilegedIntentsRequired:
+        raise CitebotError(
+            "Turn on the Message Content intent for the bot in the developer portal "
+            "(Bot → Privileged Gateway Intents); @mentions need it."
+        ) from None

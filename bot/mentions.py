@@ -1,0 +1,63 @@
+"""``@citebot question`` in a channel: answered as a reply to that message.
+
+Only an explicit mention in the text counts, so replying to one of the bot's messages
+(which Discord also reports as a mention) does not start a question.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.answers import answer_reply
+from bot.cooldown import cooldown_text
+from bot.replies import FAILED, Reply
+from index.errors import CitebotError
+
+if TYPE_CHECKING:
+    from bot.discord_app import CitebotClient
+
+log = logging.getLogger(__name__)
+
+_COOLDOWN_NOTE_SECONDS = 10
+
+
+def mentioned_question(content: str, bot_id: int) -> str | None:
+    """The text around an explicit ``<@bot_id>`` mention, or None when there is none."""
+    mention = re.compile(rf"<@!?{bot_id}>")
+    if not mention.search(content):
+        return None
+    return " ".join(mention.sub(" ", content).split())
+
+
+async def answer_mention(client: CitebotClient, message: discord.Message, question: str) -> None:
+    """Reply to ``message`` with the answer, a cooldown note (deleted soon) or a one-line error."""
+    wait = client.cooldown.retry_after(message.author.id)
+    try:
+        if wait:
+            await message.reply(cooldown_text(wait), delete_after=min(wait, _COOLDOWN_NOTE_SECONDS))
+            return
+        reply = await _answer(client, message, question)
+        await message.reply(**reply.fields())
+    except discord.HTTPException as error:
+        log.warning("could not reply to message %s: %s", message.id, error)
+
+
+async def _answer(client: CitebotClient, message: discord.Message, question: str) -> Reply:
+    try:
+        async with message.channel.typing():
+            answer = await client.answer(question)
+    except CitebotError as error:
+        return Reply(content=str(error))
+    except Exception:
+        log.exception(
+            "mention %s from user %s in channel %s failed",
+            message.id,
+            message.author.id,
+            message.channel.id,
+        )
+        return Reply(content=FAILED)
+    return answer_reply(answer, 0, client.settings.quotes_per_page)

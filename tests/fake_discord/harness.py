@@ -1,0 +1,235 @@
+"""Running the real citebot client against the fake Discord, and acting as Discord users.
+
+Tests are ``async def`` functions wrapped in ``@scenario`` (asyncio.run with an overall
+time limit), so no pytest plugin is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import shutil
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec
+
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.config import Settings, settings_from
+from bot.discord_app import CitebotClient
+from bot.service import ReindexReport, Service, Upload
+from fake_discord import payloads
+from fake_discord.payloads import Json
+from fake_discord.server import EPHEMERAL, TOKEN, WAIT_SECONDS, Call, FakeDiscord
+from index import Answer, ProgressCallback
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+SCENARIO_SECONDS = 60.0
+
+ALICE = payloads.member(payloads.user(5001, "alice"))
+BOB = payloads.member(payloads.user(5002, "bob"))
+LIBRARIAN = payloads.member(payloads.user(5003, "librarian"), roles=(payloads.MOD_ROLE_ID,))
+ADMIN = payloads.member(payloads.user(5004, "admin"), permissions=payloads.MANAGE_GUILD)
+OTHER_BOT = payloads.user(6001, "otherbot", bot=True)
+
+P = ParamSpec("P")
+
+
+def scenario(test: Callable[P, Awaitable[None]]) -> Callable[P, None]:
+    """Run an async test to completion on a fresh event loop, failing it after a time limit."""
+
+    @functools.wraps(test)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        asyncio.run(asyncio.wait_for(test(*args, **kwargs), SCENARIO_SECONDS))
+
+    return run
+
+
+def make_settings(tmp_path: Path, **env: str) -> Settings:
+    """Settings over a private copy of the seed corpus; ``env`` overrides variables."""
+    corpus = tmp_path / "corpus"
+    if not corpus.exists():
+        shutil.copytree(SEEDS, corpus)
+    values = {
+        "CITEBOT_CORPUS": str(corpus),
+        "CITEBOT_INDEX_PATH": str(tmp_path / "index"),
+        "CITEBOT_COOLDOWN_SECONDS": "0",
+        "CITEBOT_MOD_ROLES": "Librarians",
+        "DISCORD_TOKEN": TOKEN,
+    }
+    return settings_from(values | env)
+
+
+class HeldService(Service):
+    """The real Service, with gates a test may close to catch an answer or a rebuild mid-way.
+
+    The gates are threading events because the work runs in worker threads; a closed gate
+    gives up after the scenario's wait limit, so a failing test cannot hang the run.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answers = threading.Event()
+        self.rebuilds = threading.Event()
+        self.answers.set()
+        self.rebuilds.set()
+
+    def answer(self, question: str, limit: int = 9) -> Answer:
+        self.answers.wait(WAIT_SECONDS)
+        return super().answer(question, limit)
+
+    def reindex(
+        self, progress: ProgressCallback | None = None, upload: Upload | None = None
+    ) -> ReindexReport:
+        def held(step: Any) -> None:
+            if progress is not None:
+                progress(step)
+            self.rebuilds.wait(WAIT_SECONDS)
+
+        return super().reindex(held, upload)
+
+
+@dataclass
+class Sent:
+    """An interaction the test sent, to find the bot's answers to it."""
+
+    payload: Json
+
+    @property
+    def token(self) -> str:
+        return str(self.payload["token"])
+
+    def concerns(self, call: Call) -> bool:
+        return self.token in call.path
+
+
+def shows_message(call: Call) -> bool:
+    """Whether ``call`` puts words or an embed in front of someone (not a bare deferral)."""
+    return call.method in ("POST", "PATCH") and bool(
+        call.message.get("content") or call.message.get("embeds")
+    )
+
+
+def is_ephemeral(call: Call) -> bool:
+    return bool((call.message.get("flags") or 0) & EPHEMERAL)
+
+
+class Discord:
+    """The fake Discord plus the moves of its users: slash commands, button presses, messages."""
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+
+    @property
+    def calls(self) -> list[Call]:
+        return self.fake.calls
+
+    async def slash(self, name: str, invoker: Json = ALICE, **options: Any) -> Sent:
+        """Invoke ``/name`` with ``options``; attachments are attachment payloads."""
+        command = self.fake.commands[name]
+        resolved: Json = {}
+        listed = []
+        for key, value in options.items():
+            kind = _option_type(command, key)
+            if kind == 11:
+                resolved.setdefault("attachments", {})[value["id"]] = value
+                value = value["id"]
+            listed.append({"name": key, "type": kind, "value": value})
+        data: Json = {"id": command["id"], "name": name, "type": 1, "options": listed}
+        if resolved:
+            data["resolved"] = resolved
+        return await self._send(payloads.interaction(2, data, invoker=invoker))
+
+    async def press(self, message: Json, custom_id: str, invoker: Json = ALICE) -> Sent:
+        """Press the button ``custom_id`` on ``message`` (as stored by the fake)."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        payload = payloads.interaction(3, data, invoker=invoker, message_data=message)
+        return await self._send(payload)
+
+    async def say(self, content: str, author: Json, mentions: tuple[Json, ...] = ()) -> Json:
+        """Post a channel message as ``author``; returns its payload."""
+        data = payloads.message(author=author, content=content, mentions=mentions)
+        data["member"] = {key: value for key, value in ALICE.items() if key != "user"}
+        await self.fake.dispatch("MESSAGE_CREATE", data)
+        return data
+
+    async def _send(self, payload: Json) -> Sent:
+        await self.fake.dispatch("INTERACTION_CREATE", payload)
+        return Sent(payload)
+
+    async def shown(self, sent: Sent, where: Callable[[Call], bool] = shows_message) -> Call:
+        """The first call answering ``sent`` that ``where`` accepts (by default: a message)."""
+        return await self.fake.wait_for(lambda call: sent.concerns(call) and where(call))
+
+    async def response(self, sent: Sent) -> Call:
+        """The interaction callback the bot made for ``sent`` (its first response)."""
+        return await self.shown(sent, lambda call: call.path.endswith("/callback"))
+
+    async def reply_to(self, message: Json) -> Call:
+        """The bot's channel message replying to ``message``."""
+        return await self.fake.wait_for(
+            lambda call: (
+                call.path.endswith("/messages")
+                and call.method == "POST"
+                and str((call.body.get("message_reference") or {}).get("message_id"))
+                == message["id"]
+            )
+        )
+
+
+def _option_type(command: Json, name: str) -> int:
+    return int(next(option["type"] for option in command["options"] if option["name"] == name))
+
+
+@asynccontextmanager
+async def fake_discord() -> AsyncIterator[Discord]:
+    """A running fake Discord that discord.py's HTTP and gateway code point at.
+
+    On the way out it checks what every test relies on: the bot made no request the fake
+    refused, and every message it sent or edited allows no mentions at all.
+    """
+    fake = FakeDiscord()
+    await fake.start()
+    old_base, old_gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    Route.BASE = f"{fake.base}/api/v10"
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"{fake.base.replace('http', 'ws')}/gateway")
+    try:
+        yield Discord(fake)
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
+        await fake.stop()
+    refused = [
+        f"{call.method} {call.path} -> {call.status}" for call in fake.calls if call.status >= 400
+    ]
+    assert not refused, refused
+    for call in filter(shows_message, fake.calls):
+        assert call.message.get("allowed_mentions") == {"parse": []}, call
+
+
+@asynccontextmanager
+async def connected(
+    discord: Discord, settings: Settings, service: Service | None = None
+) -> AsyncIterator[CitebotClient]:
+    """The real citebot client logged in to the fake Discord, closed afterwards."""
+    service = service or await asyncio.to_thread(HeldService.open, settings)
+    client = CitebotClient(settings, service)
+    discord.fake.identified.clear()
+    running = asyncio.create_task(client.start(settings.discord_token))
+    identified = asyncio.create_task(discord.fake.identified.wait())
+    try:
+        done, _ = await asyncio.wait(
+            {running, identified}, timeout=WAIT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+        if running in done:
+            running.result()
+        assert identified in done, "the bot never identified to the fake gateway"
+        yield client
+    finally:
+        identified.cancel()
+        await client.close()
+        await asyncio.wait_for(running, WAIT_SECONDS)
