@@ -7,7 +7,7 @@ The learned parameters are plain data, stored with the index.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer, PunktTrainer
@@ -20,8 +20,9 @@ _NEWS_ABBREVIATIONS = frozenset(
     jan feb mar apr jun jul aug sep sept oct nov dec inc corp co ltd jr sr vs etc no
     """.split()
 )
-_TRAINING_CHARACTERS = 2_000_000
-"""Punkt's statistics settle long before this; training on more only costs time."""
+_TRAINING_CHARACTERS = 500_000
+"""Punkt's statistics settle well before this (a few hundred articles); training on
+more costs seconds per extra megabyte and changes nothing a reader would notice."""
 
 
 class SentenceSplitter:
@@ -32,18 +33,13 @@ class SentenceSplitter:
         self._tokenizer = PunktSentenceTokenizer(parameters)
 
     @classmethod
-    def train(cls, texts: Iterable[str]) -> SentenceSplitter:
-        """Learn from (a sample of) the corpus, on top of the news abbreviations."""
+    def train(cls, texts: Sequence[str]) -> SentenceSplitter:
+        """Learn from the corpus, or an even sample of a big one, on top of the news
+        abbreviations."""
         trainer = PunktTrainer()
         trainer.INCLUDE_ALL_COLLOCS = True
-        taken = 0
-        sample: list[str] = []
-        for text in texts:
-            sample.append(text)
-            taken += len(text)
-            if taken >= _TRAINING_CHARACTERS:
-                break
-        trainer.train("\n\n".join(sample), finalize=True)
+        step = max(1, round(sum(map(len, texts)) / _TRAINING_CHARACTERS))
+        trainer.train("\n\n".join(texts[::step]), finalize=True)
         parameters = trainer.get_params()
         parameters.abbrev_types.update(_NEWS_ABBREVIATIONS)
         return cls(parameters)

@@ -175,7 +175,7 @@ def build_index(
 def _vocabulary(texts: Sequence[str]) -> list[str]:
     """The corpus's most frequent words, each in its most frequent spelling ("Romania"),
     for suggesting close spellings of words a question misspells."""
-    counts = Counter(word for text in texts for word in _WORD.findall(text))
+    counts = Counter(_WORD.findall("\n".join(texts)))
     spellings: dict[str, str] = {}
     for word, _ in counts.most_common():
         spellings.setdefault(word.lower(), word)
@@ -196,7 +196,7 @@ def _reusable(
     numbers = [number for span in ranges.values() for number in span]
     terms = iter(previous.bm25.passage_terms(numbers))
     return {
-        doc: ([previous.passage(n).text for n in span], [next(terms) for _ in span])
+        doc: ([previous._texts[n] for n in span], [next(terms) for _ in span])
         for doc, span in ranges.items()
     }
 
