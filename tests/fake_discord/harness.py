@@ -27,8 +27,8 @@ from fake_discord import payloads
 from fake_discord.payloads import Json
 from fake_discord.server import EPHEMERAL, TOKEN, WAIT_SECONDS, Call, FakeDiscord
 from index import Answer, ProgressCallback
+from paths import SEEDS
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SCENARIO_SECONDS = 60.0
 
 ALICE = payloads.member(payloads.user(5001, "alice"))
