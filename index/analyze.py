@@ -15,7 +15,7 @@ from nltk.stem.snowball import SnowballStemmer
 
 from index.models import Span
 
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 """Bump whenever terms change, so stored indexes are rebuilt."""
 
 _TRANSLATE = str.maketrans(
@@ -136,6 +136,8 @@ _IRREGULAR = {
     for past in forms.split()
 }
 
+_DEMONYM = re.compile(r"(?<=\w{3})(?:ia|ea)n$")
+"""Place adjectives made by adding -n: Crimean -> Crimea, Russian -> Russia."""
 _stemmer = SnowballStemmer("english", ignore_stopwords=False)
 _stems: dict[str, str] = {}
 
@@ -149,7 +151,8 @@ def stem(word: str) -> str:
     """Snowball stem of a lowercased word, memoised: corpora repeat words a lot."""
     found = _stems.get(word)
     if found is None:
-        found = _stems[word] = _stemmer.stem(_IRREGULAR.get(word, word))
+        base = _IRREGULAR.get(word) or _DEMONYM.sub(lambda m: m.group()[:-1], word)
+        found = _stems[word] = _stemmer.stem(base)
     return found
 
 

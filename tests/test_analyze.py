@@ -21,6 +21,8 @@ from index.analyze import analyze
         ("“Horrific”", '"horrific"'),
         ("ＮＡＴＯ", "NATO"),
         ("went", "go"),
+        ("Crimean", "Crimea"),
+        ("Romanian", "Romania"),
     ],
 )
 def test_forms_of_the_same_word_analyse_alike(one: str, other: str) -> None:
