@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -138,7 +139,7 @@ class Bm25:
                 "No passage has any indexable words, so there is nothing to search "
                 "(rank-bm25 would divide by zero); add articles to the corpus folder."
             )
-        terms, token_ids = _term_ids(passages, n, progress)
+        terms, token_ids = _term_ids(passages, lengths, progress)
         order = sorted(range(len(terms)), key=lambda i: _encode(terms[i]))
         rank = np.empty(len(terms), np.int32)
         rank[order] = np.arange(len(terms), dtype=np.int32)
@@ -162,13 +163,10 @@ class Bm25:
         idf = _raw_idf(df, n)
         idf[idf < 0] = params.epsilon * average_idf
 
-        docs = by_term.indices.astype(np.int32)
-        tfs = by_term.data.astype(np.int32)
-        avgdl = int(lengths.sum()) / n
-        # rank-bm25: idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))), in that order
-        doc_norm = params.k1 * (1 - params.b + params.b * lengths / avgdl)
-        tf = tfs.astype(np.float64)
-        weights = np.repeat(idf, df) * (tf * (params.k1 + 1) / (tf + doc_norm[docs]))
+        docs = by_term.indices.astype(np.int32, copy=False)
+        tfs = by_term.data.astype(np.int32, copy=False)
+        del by_term
+        weights = _weights(idf, df, docs, tfs, lengths, params)
 
         vocab = _Vocabulary.of([terms[i] for i in order])
         meta = np.array(
@@ -297,18 +295,52 @@ class Bm25:
 
 
 def _term_ids(
-    passages: Sequence[Sequence[str]], n: int, progress: ProgressCallback | None
+    passages: Sequence[Sequence[str]], lengths: IntArray, progress: ProgressCallback | None
 ) -> tuple[list[str], npt.NDArray[np.int32]]:
-    """Terms in order of first appearance (rank-bm25's order) and every token's term id."""
-    terms = list(dict.fromkeys(chain.from_iterable(passages)))
-    ids = {t: i for i, t in enumerate(terms)}
-    parts = []
+    """Terms in order of first appearance (rank-bm25's order) and every token's term id.
+
+    One pass: an unseen term's id is the number of terms seen before it.
+    """
+    ids: defaultdict[str, int] = defaultdict()
+    ids.default_factory = ids.__len__
+    n = len(passages)
+    token_ids = np.empty(int(lengths.sum()), np.int32)
+    ends = np.cumsum(lengths)
     for start in range(0, n, _CHUNK):
-        chunk = chain.from_iterable(passages[start : start + _CHUNK])
-        parts.append(np.fromiter(map(ids.__getitem__, chunk), np.int32))
+        stop = min(start + _CHUNK, n)
+        first, last = int(ends[start] - lengths[start]), int(ends[stop - 1])
+        chunk = chain.from_iterable(passages[start:stop])
+        token_ids[first:last] = np.fromiter(map(ids.__getitem__, chunk), np.int32, last - first)
         if progress:
-            progress(Progress("indexing", min(start + _CHUNK, n), n))
-    return terms, np.concatenate(parts)
+            progress(Progress("indexing", stop, n))
+    return list(ids), token_ids
+
+
+def _weights(
+    idf: FloatArray,
+    df: IntArray,
+    docs: npt.NDArray[np.int32],
+    tfs: npt.NDArray[np.int32],
+    lengths: IntArray,
+    params: Bm25Params,
+) -> FloatArray:
+    """Every posting's BM25 contribution, as rank-bm25 computes it operation for operation:
+    idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))).
+
+    In place, so that two postings-sized float arrays live at once, not five as in the
+    plain expression (0.9 GB instead of 2.2 GB at 1M passages).
+    """
+    avgdl = int(lengths.sum()) / len(lengths)
+    doc_norm = params.k1 * (1 - params.b + params.b * lengths / avgdl)
+    ratio = tfs.astype(np.float64)
+    denominator = doc_norm[docs]
+    denominator += ratio
+    ratio *= params.k1 + 1
+    ratio /= denominator
+    del denominator
+    weights = np.repeat(idf, df)
+    weights *= ratio
+    return weights
 
 
 def _raw_idf(df: IntArray, n: int) -> FloatArray:
