@@ -112,21 +112,41 @@ def _source_lines(quote: Quote, room: int) -> str:
     return "\n".join(lines)
 
 
-def _block_quote(text: str, bold: Sequence[Span]) -> str:
-    return "> " + marked(text, bold, "**", "**", escape)
+def _block_quote(text: str, answer: Span, marks: Sequence[Span]) -> str:
+    """``text`` as a block quote: the answering sentence bold, the question's words bold in
+    the context and underlined inside the answer, so a reader sees why it was chosen."""
+    start, end = answer
+
+    def piece(first: int, last: int, opening: str, closing: str) -> str:
+        inside = [
+            (max(a, first) - first, min(b, last) - first)
+            for a, b in marks
+            if a < last and b > first
+        ]
+        return marked(text[first:last], inside, opening, closing, escape)
+
+    middle = piece(start, end, "__", "__")
+    return (
+        "> "
+        + piece(0, start, "**", "**")
+        + (f"**{middle}**" if middle else "")
+        + piece(end, len(text), "**", "**")
+    )
 
 
 def _fitted_quote(quote: Quote, room: int) -> str:
-    """The quote with its context when it fits ``room``, else its answering sentence, cut short
-    as far as needed; the answering sentence and the question's words are bold."""
-    whole = _block_quote(quote.text, (*quote.marks, quote.answer))
+    """The quote with its context when it fits ``room``, else its answering sentence, cut
+    short as far as needed."""
+    whole = _block_quote(quote.text, quote.answer, quote.marks)
     if len(whole) <= room:
         return whole
-    sentence = quote.text[quote.answer[0] : quote.answer[1]]
+    start, end = quote.answer
+    sentence = quote.text[start:end]
+    marks = [(a - start, b - start) for a, b in quote.marks]
     keep = len(sentence)
     while keep > 0:
         text = clip(sentence, keep)
-        rendered = _block_quote(text, ((0, len(text)),))
+        rendered = _block_quote(text, (0, len(text)), marks)
         if len(rendered) <= room:
             return rendered
         # Escaping only lengthens text, so cutting the overflow always makes progress.

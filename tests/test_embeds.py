@@ -97,14 +97,19 @@ def test_deep_link_points_at_the_quoted_words_where_the_url_allows(
     assert deep_link(url, sentence) == linked
 
 
-def test_a_quote_block_bolds_the_answer_and_links_its_source() -> None:
+def test_a_quote_block_bolds_the_answer_underlines_its_matches_and_links_its_source() -> None:
     block = quote_block(QUOTE, 1000)
     assert block.splitlines() == [
-        "> He spoke. **1,000 troops go to Romania.**",
+        "> He spoke. **1,000 __troops__ go to __Romania__.**",
         "— [The Moscow Times · 2022-02-02 · Troops sent]"
         "(https://mt.example/a#:~:text=1%2C000%20troops%20go%20to%20Romania.)",
         "also reported by World Socialist Web Site",
     ]
+
+
+def test_matched_words_in_the_context_are_bold() -> None:
+    quote = Quote("Troops went. Then more.", (13, 23), ((0, 6),), MT, 1.0)
+    assert quote_block(quote, 1000).startswith("> **Troops** went. **Then more.**\n")
 
 
 @pytest.mark.parametrize("room", [200, 400, 1000])

@@ -71,11 +71,11 @@ def member(
     }
 
 
-def guild(guild_id: int = GUILD_ID) -> Json:
-    """A guild with @everyone, a "Librarians" role and one text channel."""
+def guild() -> Json:
+    """The guild: @everyone, a "Librarians" role and one text channel."""
     return {
-        "id": str(guild_id),
-        "name": f"guild {guild_id}",
+        "id": str(GUILD_ID),
+        "name": "newsroom",
         "icon": None,
         "owner_id": "1",
         "afk_timeout": 300,
@@ -92,7 +92,7 @@ def guild(guild_id: int = GUILD_ID) -> Json:
         "large": False,
         "member_count": 2,
         "roles": [
-            _role(guild_id, "@everyone", VIEW_AND_SEND),
+            _role(GUILD_ID, "@everyone", VIEW_AND_SEND),
             _role(MOD_ROLE_ID, "Librarians", VIEW_AND_SEND),
         ],
         "emojis": [],
@@ -100,7 +100,7 @@ def guild(guild_id: int = GUILD_ID) -> Json:
         "members": [member(BOT_USER)],
         "channels": [
             {
-                "id": str(CHANNEL_ID + guild_id - GUILD_ID),
+                "id": str(CHANNEL_ID),
                 "type": 0,
                 "name": "general",
                 "position": 0,
@@ -136,17 +136,16 @@ def message(
     *,
     author: Json,
     content: str = "",
-    channel_id: int = CHANNEL_ID,
-    guild_id: int | None = GUILD_ID,
     mentions: tuple[Json, ...] = (),
     embeds: list[Json] | None = None,
     components: list[Json] | None = None,
     flags: int = 0,
-    message_id: str | None = None,
 ) -> Json:
-    data: Json = {
-        "id": message_id or next_id(),
-        "channel_id": str(channel_id),
+    """A message in the guild's one channel."""
+    return {
+        "id": next_id(),
+        "channel_id": str(CHANNEL_ID),
+        "guild_id": str(GUILD_ID),
         "author": author,
         "content": content,
         "timestamp": TIMESTAMP,
@@ -162,9 +161,6 @@ def message(
         "type": 0,
         "flags": flags,
     }
-    if guild_id is not None:
-        data["guild_id"] = str(guild_id)
-    return data
 
 
 def interaction(
@@ -172,7 +168,6 @@ def interaction(
     data: Json,
     *,
     invoker: Json,
-    guild_id: int = GUILD_ID,
     message_data: Json | None = None,
 ) -> Json:
     """An INTERACTION_CREATE body: ``kind`` 2 is a slash command, 3 a button press."""
@@ -181,9 +176,9 @@ def interaction(
         "application_id": str(APPLICATION_ID),
         "type": kind,
         "data": data,
-        "guild_id": str(guild_id),
+        "guild_id": str(GUILD_ID),
         "channel_id": str(CHANNEL_ID),
-        "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(guild_id), "name": "general"},
+        "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "general"},
         "member": invoker,
         "token": f"interaction-token-{next_id()}",
         "version": 1,
@@ -191,7 +186,7 @@ def interaction(
         "locale": "en-US",
         "guild_locale": "en-US",
         "entitlements": [],
-        "authorizing_integration_owners": {"0": str(guild_id)},
+        "authorizing_integration_owners": {"0": str(GUILD_ID)},
         "context": 0,
         "attachment_size_limit": 8 * 1024 * 1024,
     }

@@ -11,7 +11,7 @@ import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -31,7 +31,6 @@ class Call:
     method: str
     path: str
     body: Any = None
-    query: dict[str, str] = field(default_factory=dict)
     status: int = 0
 
     @property
@@ -180,7 +179,7 @@ class FakeDiscord:
         # Interaction callbacks and webhooks carry their token in the URL, no Bot header.
         webhook = path.startswith(("/interactions/", "/webhooks/"))
         text = await request.text()
-        call = Call(request.method, path, json.loads(text) if text else None, dict(request.query))
+        call = Call(request.method, path, json.loads(text) if text else None)
         if not webhook and request.headers.get("Authorization") != f"Bot {TOKEN}":
             status, answer = 401, {"message": "401: Unauthorized", "code": 0}
         else:
@@ -227,14 +226,13 @@ class FakeDiscord:
     async def _nothing(self, match: re.Match[str], call: Call) -> tuple[int, Any]:
         return 204, None
 
-    def _store(self, data: Json, *, loading: bool = False, message_id: str | None = None) -> Json:
+    def _store(self, data: Json, *, loading: bool = False) -> Json:
         message = payloads.message(
             author=payloads.BOT_USER,
             content=data.get("content") or "",
             embeds=data.get("embeds"),
             components=data.get("components"),
             flags=(data.get("flags") or 0) | (128 if loading else 0),
-            message_id=message_id,
         )
         self.messages[message["id"]] = message
         return message
