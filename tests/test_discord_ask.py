@@ -195,6 +195,7 @@ async def test_more_for_a_long_question_reads_it_from_the_footer(tmp_path: Path)
 @scenario
 async def test_a_mention_is_answered_as_a_reply(tmp_path: Path) -> None:
     async with fake_discord() as discord, connected(discord, make_settings(tmp_path)):
+        assert discord.fake.intents.message_content
         asked = await discord.say(f"<@{payloads.BOT_ID}> {TROOPS}", BOB["user"], mentions=(BOT,))
         reply = await discord.reply_to(asked)
     assert reply.body["embeds"][0]["footer"]["text"] == f"Asked: {TROOPS}"

@@ -26,7 +26,7 @@ from bot.service import ReindexReport, Service, Upload
 from fake_discord import payloads
 from fake_discord.payloads import Json
 from fake_discord.server import EPHEMERAL, TOKEN, WAIT_SECONDS, Call, FakeDiscord
-from index import Answer, ProgressCallback
+from index import Answer, Progress, ProgressCallback
 from paths import SEEDS
 
 SCENARIO_SECONDS = 60.0
@@ -86,7 +86,7 @@ class HeldService(Service):
     def reindex(
         self, progress: ProgressCallback | None = None, upload: Upload | None = None
     ) -> ReindexReport:
-        def held(step: Any) -> None:
+        def held(step: Progress) -> None:
             if progress is not None:
                 progress(step)
             self.rebuilds.wait(WAIT_SECONDS)

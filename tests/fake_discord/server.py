@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import discord
 from aiohttp import WSMsgType, web
 
 from fake_discord import payloads
@@ -53,6 +54,7 @@ class FakeDiscord:
         self.messages: dict[str, Json] = {}
         self.attachments: dict[str, bytes] = {}
         self.identified = asyncio.Event()
+        self.intents = discord.Intents.none()
         self._originals: dict[str, str] = {}
         self._changed = asyncio.Condition()
         self._socket: web.WebSocketResponse | None = None
@@ -95,22 +97,17 @@ class FakeDiscord:
     # what tests do
 
     async def dispatch(self, event: str, data: Json) -> None:
-        """Send a gateway DISPATCH event to the connected bot."""
+        """Send a gateway event to the bot once it has identified."""
         await asyncio.wait_for(self.identified.wait(), WAIT_SECONDS)
-        assert self._socket is not None
-        self._sequence += 1
-        await self._socket.send_str(
-            json.dumps({"op": 0, "t": event, "s": self._sequence, "d": data})
-        )
+        await self._send_event(event, data)
 
-    async def wait_for(self, predicate: Callable[[Call], bool], after: int = 0) -> Call:
-        """The first recorded call from index ``after`` on that matches, waiting for it."""
+    async def wait_for(self, predicate: Callable[[Call], bool]) -> Call:
+        """The first recorded call that matches, waiting for it."""
         async with self._changed:
             await asyncio.wait_for(
-                self._changed.wait_for(lambda: self._find(predicate, after) is not None),
-                WAIT_SECONDS,
+                self._changed.wait_for(lambda: self._find(predicate) is not None), WAIT_SECONDS
             )
-            found = self._find(predicate, after)
+            found = self._find(predicate)
             assert found is not None
             return found
 
@@ -132,8 +129,8 @@ class FakeDiscord:
         message_id = self._originals.get(interaction_token)
         return self.messages.get(message_id) if message_id else None
 
-    def _find(self, predicate: Callable[[Call], bool], after: int) -> Call | None:
-        return next((call for call in self.calls[after:] if predicate(call)), None)
+    def _find(self, predicate: Callable[[Call], bool]) -> Call | None:
+        return next((call for call in self.calls if predicate(call)), None)
 
     # gateway
 
@@ -149,6 +146,7 @@ class FakeDiscord:
             if message["op"] == 1:
                 await socket.send_str(json.dumps({"op": 11}))
             elif message["op"] == 2:
+                self.intents.value = message["d"]["intents"]
                 await self._identify()
         return socket
 
@@ -162,12 +160,16 @@ class FakeDiscord:
             "resume_gateway_url": f"{self.base.replace('http', 'ws')}/gateway",
             "application": {"id": str(payloads.APPLICATION_ID), "flags": 0},
         }
-        for event, data in (("READY", ready), ("GUILD_CREATE", payloads.guild())):
-            self._sequence += 1
-            await self._socket.send_str(
-                json.dumps({"op": 0, "t": event, "s": self._sequence, "d": data})
-            )
+        await self._send_event("READY", ready)
+        await self._send_event("GUILD_CREATE", payloads.guild())
         self.identified.set()
+
+    async def _send_event(self, event: str, data: Json) -> None:
+        assert self._socket is not None
+        self._sequence += 1
+        await self._socket.send_str(
+            json.dumps({"op": 0, "t": event, "s": self._sequence, "d": data})
+        )
 
     async def _attachment(self, request: web.Request) -> web.Response:
         return web.Response(body=self.attachments[request.match_info["id"]])
