@@ -120,17 +120,12 @@ def answer_question(index: SearchIndex, question: str, limit: int = 9) -> Answer
             f"{MAX_QUESTION_CHARACTERS}."
         )
     asked = _Question(_weights(index, analyze(question)), _expected(question), index.bm25.idf)
-    known = [term for term in asked.weights if index.bm25.document_frequency(term)]
-    if not known:
-        return Answer(question, (), _suggestions(index, question))
-    hits = index.search(known, _CANDIDATES)
-    if not hits:
-        return Answer(question, (), _suggestions(index, question))
+    hits = index.search(list(asked.weights), _CANDIDATES)
     candidates = sorted(
         (_candidate(index, hit, asked, hit.score / hits[0].score) for hit in hits),
         key=lambda candidate: -candidate.rank,
     )
-    if max(asked.coverage(candidate.claim) for candidate in candidates) < _MIN_COVERAGE:
+    if max((asked.coverage(c.claim) for c in candidates), default=0.0) < _MIN_COVERAGE:
         return Answer(question, (), _suggestions(index, question))
     return Answer(question, _grouped(candidates, asked, limit))
 
