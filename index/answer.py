@@ -271,13 +271,12 @@ def _suggestions(index: SearchIndex, question: str) -> tuple[str, ...]:
     """Close spellings from the corpus for question words the index has never seen
     (stopwords left out: they are never indexed, but never misspelled content either)."""
     suggestions: list[str] = []
-    by_lower = {word.lower(): word for word in index.words}
     for word in re.findall(r"[^\W\d_]{4,}", normalize(question)):
         terms = analyze(word)
         if not terms or index.bm25.document_frequency(terms[0]):
             continue
-        pool = [known for known in by_lower if known[0] == word[0].lower()]
-        close = difflib.get_close_matches(word.lower(), pool, n=1, cutoff=0.8)
-        if close and by_lower[close[0]] not in suggestions:
-            suggestions.append(by_lower[close[0]])
+        spellings = index.spellings.get(word[0].lower(), {})
+        close = difflib.get_close_matches(word.lower(), spellings, n=1, cutoff=0.8)
+        if close and spellings[close[0]] not in suggestions:
+            suggestions.append(spellings[close[0]])
     return tuple(suggestions)

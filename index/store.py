@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,16 @@ class SearchIndex:
         self._doc_starts = doc_starts
         self._texts = texts
         self._doc_numbers = {source.doc: number for number, source in enumerate(self.sources)}
+
+    @cached_property
+    def spellings(self) -> dict[str, dict[str, str]]:
+        """The vocabulary by initial letter, lowercase to spelling: what close-spelling
+        suggestions compare a word against, built once rather than for every question."""
+        by_initial: dict[str, dict[str, str]] = {}
+        for word in self.words:
+            lowered = word.lower()
+            by_initial.setdefault(lowered[0], {})[lowered] = word
+        return by_initial
 
     @property
     def passage_total(self) -> int:
