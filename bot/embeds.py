@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import discord
 
-from bot.render import also_line, marked, no_answer_text, source_line
+from bot.render import also_line, marked_between, no_answer_text, source_line
 from bot.service import ReindexReport, SourceInfo
 from index.models import Answer, Quote, Span
 from index.progress import Progress
@@ -118,12 +118,7 @@ def _block_quote(text: str, answer: Span, marks: Sequence[Span]) -> str:
     start, end = answer
 
     def piece(first: int, last: int, opening: str, closing: str) -> str:
-        inside = [
-            (max(a, first) - first, min(b, last) - first)
-            for a, b in marks
-            if a < last and b > first
-        ]
-        return marked(text[first:last], inside, opening, closing, escape)
+        return marked_between(text, marks, first, last, opening, closing, escape)
 
     middle = piece(start, end, "__", "__")
     return (

@@ -39,6 +39,23 @@ def marked(
     return "".join(pieces)
 
 
+def marked_between(
+    text: str,
+    marks: Sequence[Span],
+    first: int,
+    last: int,
+    opening: str,
+    closing: str,
+    escape: Callable[[str], str] = _same,
+) -> str:
+    """``text[first:last]`` with the parts of ``marks`` that fall inside it wrapped, as
+    ``marked`` does: for rendering a quote's answer and its context differently."""
+    inside = [
+        (max(a, first) - first, min(b, last) - first) for a, b in marks if a < last and b > first
+    ]
+    return marked(text[first:last], inside, opening, closing, escape)
+
+
 _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
 
@@ -85,15 +102,10 @@ def _terminal_quote(quote: Quote, color: bool) -> str:
     if not color:
         return quote.text
     start, end = quote.answer
-    inside = [
-        (max(a, start) - start, min(b, end) - start)
-        for a, b in quote.marks
-        if a < end and b > start
-    ]
     dimmed = [quote.text[:start], quote.text[end:]]
     return (
         (_DIM + dimmed[0] + _RESET if dimmed[0] else "")
-        + marked(quote.text[start:end], inside, _BOLD, _RESET)
+        + marked_between(quote.text, quote.marks, start, end, _BOLD, _RESET)
         + (_DIM + dimmed[1] + _RESET if dimmed[1] else "")
     )
 
