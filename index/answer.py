@@ -159,13 +159,9 @@ def _candidate(index: SearchIndex, hit: Hit, asked: _Question, passage_score: fl
         return asked.coverage(terms[position]) + bonus
 
     best = max(range(len(sentences)), key=lambda position: (sentence_rank(position), -position))
-    after = sentences[best + 1] if best + 1 < len(sentences) else None
-    if best:
-        lead, follow = _context(sentences[best], terms[best], sentences[best - 1], after, asked)
-    else:
-        lead, follow = _context(sentences[best], terms[best], None, after, asked)
-        if lead is None and follow is None and _cannot_stand_alone(sentences[best]):
-            lead = _last_sentence(index.previous(passage))
+    lead, follow = _context(best, sentences, terms, asked)
+    if best == 0 and lead is None and follow is None and _cannot_stand_alone(sentences[best]):
+        lead = _last_sentence(index.previous(passage))
     text = " ".join(part for part in (lead, sentences[best], follow) if part)
     start = len(lead) + 1 if lead else 0
     marks = tuple(span for term, span in term_spans(text) if term in asked.weights)
@@ -188,32 +184,29 @@ def _cannot_stand_alone(sentence: str) -> bool:
 
 
 def _context(
-    best: str,
-    best_terms: frozenset[str],
-    before: str | None,
-    after: str | None,
-    asked: _Question,
+    best: int, sentences: Sequence[str], terms: Sequence[frozenset[str]], asked: _Question
 ) -> tuple[str | None, str | None]:
-    """The one neighbouring sentence worth quoting with the answer, as (before, after).
+    """The one sentence next to ``sentences[best]`` worth quoting with it, as (before, after).
 
     The sentence before comes first when the answer leans on it (a pronoun, "he said",
     a short fragment); then whichever neighbour supplies the wanted kind of answer, or
     more of the question's words.
     """
-    leans_back = _LEAD_IN.search(best) or _cannot_stand_alone(best)
-    if before is not None and leans_back:
-        return before, None
-    options = [(before, (before, None)), (after, (None, after))]
-    present = [(sentence, pair) for sentence, pair in options if sentence is not None]
-    if not asked.answers(best):
-        for sentence, pair in present:
-            if asked.answers(sentence):
+    answer = sentences[best]
+    before = (sentences[best - 1], None) if best > 0 else None
+    after = (None, sentences[best + 1]) if best + 1 < len(sentences) else None
+    if before and (_LEAD_IN.search(answer) or _cannot_stand_alone(answer)):
+        return before
+    options = [(n, pair) for n, pair in ((best - 1, before), (best + 1, after)) if pair]
+    if not asked.answers(answer):
+        for n, pair in options:
+            if asked.answers(sentences[n]):
                 return pair
-    missing = {term: w for term, w in asked.weights.items() if term not in best_terms}
+    missing = {term: w for term, w in asked.weights.items() if term not in terms[best]}
     best_gain = 0.0
     chosen: tuple[str | None, str | None] = (None, None)
-    for sentence, pair in present:
-        gain = sum(w for term, w in missing.items() if term in analyze(sentence))
+    for n, pair in options:
+        gain = sum(w for term, w in missing.items() if term in terms[n])
         if gain > best_gain:
             best_gain, chosen = gain, pair
     return chosen
