@@ -48,17 +48,18 @@ class EvalReport:
     def _factoids(self) -> list[EvalResult]:
         return [result for result in self.results if result.question.kind == "factoid"]
 
+    def _share(self, counts: Callable[[EvalResult], bool]) -> float:
+        """The share of factoid questions for which ``counts`` holds."""
+        factoids = self._factoids()
+        return sum(map(counts, factoids)) / len(factoids) if factoids else 0.0
+
     @property
     def top1(self) -> float:
-        factoids = self._factoids()
-        return sum(r.correct_rank == 1 for r in factoids) / len(factoids) if factoids else 0.0
+        return self._share(lambda result: result.correct_rank == 1)
 
     @property
     def top3(self) -> float:
-        factoids = self._factoids()
-        return (
-            sum(r.correct_rank is not None for r in factoids) / len(factoids) if factoids else 0.0
-        )
+        return self._share(lambda result: result.correct_rank is not None)
 
     @property
     def abstained(self) -> tuple[int, int]:
