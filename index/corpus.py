@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from index.errors import CorpusError
 from index.models import Document, Source
+from index.passages import plain_text
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 OVERRIDES_FILE = "sources.toml"
@@ -32,7 +33,6 @@ _DATE_FORMATS = (
 )
 _DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*", re.IGNORECASE)
 _BYLINE = re.compile(r"^by\s+(.+)$", re.IGNORECASE)
-_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _URL = re.compile(r"(https?://[^\s<>()\[\]*]+)")
 _ORIGINAL_URL = re.compile(r"^original url:\s*(.*)$", re.IGNORECASE)
 _NAME_LINE = re.compile(r"^[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3}$")
@@ -126,7 +126,7 @@ def _take_header(lines: list[str], facts: dict[str, str]) -> list[str]:
     index = 0
     seen = 0
     while index < len(lines) and seen < _HEADER_LINES:
-        line = _plain(lines[index])
+        line = plain_text(lines[index])
         if not line:
             index += 1
             continue
@@ -145,7 +145,7 @@ def _take_header(lines: list[str], facts: dict[str, str]) -> list[str]:
 def _header_fact(line: str, raw: str, facts: dict[str, str]) -> bool:
     """Record what a header line states; False when the line is body text."""
     if raw.lstrip().startswith("#") and "title" not in facts:
-        facts["title"] = line.lstrip("# ").strip()
+        facts["title"] = line
         return True
     found_date = iso_date(line)
     if found_date and "date" not in facts:
@@ -168,7 +168,7 @@ def _take_footer(lines: list[str], facts: dict[str, str]) -> list[str]:
     """Consume ``Original url:``, contact and author-bio lines at the end; return the rest."""
     end = len(lines)
     for number in range(len(lines) - 1, -1, -1):
-        line = _plain(lines[number])
+        line = plain_text(lines[number])
         if not line:
             continue
         original = _ORIGINAL_URL.match(line)
@@ -211,12 +211,6 @@ def _is_article_url(url: str) -> bool:
 def _site_name(url: str) -> str:
     host = urlparse(url).hostname or ""
     return host.removeprefix("www.")
-
-
-def _plain(line: str) -> str:
-    """A line without Markdown emphasis and links, for recognising header facts."""
-    line = _MARKDOWN_LINK.sub(r"\1", line.strip())
-    return line.replace("**", "").replace("__", "").strip()
 
 
 def _read_overrides(folder: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
