@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain
 from pathlib import Path
 
@@ -193,6 +194,25 @@ class Bm25:
         """The term's IDF as scoring uses it (epsilon floor applied); 0.0 if unknown."""
         i = self._vocab.find(term)
         return float(self._idf[i]) if i >= 0 else 0.0
+
+    def term_ids(self, terms: Sequence[str]) -> IntArray:
+        """Each term's id (its place in the sorted vocabulary), -1 for unknown terms."""
+        ids = self._ids
+        return np.fromiter((ids.get(term, -1) for term in terms), np.int64, len(terms))
+
+    @property
+    def idf_array(self) -> FloatArray:
+        """IDF by term id, as scoring uses it."""
+        return self._idf
+
+    @cached_property
+    def terms(self) -> list[str]:
+        """The vocabulary, by term id."""
+        return self._vocab.decode(range(len(self._vocab)))
+
+    @cached_property
+    def _ids(self) -> dict[str, int]:
+        return {term: i for i, term in enumerate(self.terms)}
 
     def document_frequency(self, term: str) -> int:
         """How many passages contain the term."""

@@ -31,12 +31,14 @@ class Document:
 
 @dataclass(frozen=True)
 class Passage:
-    """A quotable paragraph of an article; ``number`` counts passages across the index."""
+    """A quotable paragraph of an article; ``number`` counts passages across the index,
+    ``first_sentence`` the index's sentences (that of ``sentences[0]``)."""
 
     doc: str
     number: int
     text: str
     sentences: tuple[Span, ...]
+    first_sentence: int = 0
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,16 @@ class Quote:
 
 @dataclass(frozen=True)
 class Answer:
-    """The reply to one question; ``answered`` is False when the corpus holds no answer."""
+    """The reply to one question; ``answered`` is False when the corpus holds no answer.
+
+    ``confidence`` is the calibrated probability that the corpus answers the question
+    (the decision to abstain compares it with a threshold fitted on real questions).
+    """
 
     question: str
     quotes: tuple[Quote, ...]
     suggestions: tuple[str, ...] = ()
+    confidence: float = 0.0
 
     @property
     def answered(self) -> bool:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index import IndexFormatError, SearchIndex, open_index
@@ -129,10 +130,75 @@ def test_a_rebuild_reuses_unchanged_articles_and_equals_a_fresh_build(
         analysed.append(document.source.doc)
         return passage_texts(document)
 
-    monkeypatch.setattr("index.store.passage_texts", recorded_passages)
+    monkeypatch.setattr("index.search_index.passage_texts", recorded_passages)
     rebuilt, _ = open_index(corpus, tmp_path / "index", rebuild=True, previous=previous)
     assert analysed == ["001_0f3790107ac6dcad.txt"]
     assert_same(rebuilt, fresh)
     assert rebuilt.bm25.passage_terms(range(rebuilt.passage_total)) == fresh.bm25.passage_terms(
         range(fresh.passage_total)
     )
+
+
+def _same_length_edit(folder: Path) -> None:
+    texts = folder / "passages.txt"
+    texts.write_bytes(texts.read_bytes().replace(b"Romania", b"Rumania"))
+
+
+def _every_fiftieth_byte(folder: Path) -> None:
+    texts = folder / "passages.txt"
+    data = bytearray(texts.read_bytes())
+    data[::50] = b"x" * len(data[::50])
+    texts.write_bytes(bytes(data))
+
+
+def _out_of_range_postings(folder: Path) -> None:
+    postings = np.load(folder / "bm25_postings_doc.npy")
+    postings[:] = 10**6
+    np.save(folder / "bm25_postings_doc.npy", postings)
+
+
+def _truncated_array(folder: Path) -> None:
+    array = folder / "sentence_spans.npy"
+    array.write_bytes(array.read_bytes()[:-8])
+
+
+TAMPERING = [_same_length_edit, _every_fiftieth_byte, _out_of_range_postings, _truncated_array]
+
+
+@pytest.mark.parametrize("damage", TAMPERING, ids=lambda damage: damage.__name__.strip("_"))
+def test_a_tampered_index_is_never_quoted_and_is_rebuilt_from_the_articles(
+    corpus: Path, tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
+    built, _ = open_index(corpus, tmp_path / "index")
+    damage(current_folder(tmp_path / "index"))
+    with pytest.raises(IndexFormatError, match="damaged"):
+        load_index(tmp_path / "index")
+    rebuilt, warnings = open_index(corpus, tmp_path / "index")
+    assert len(warnings) == 1 and "rebuilding" in warnings[0]
+    assert not any("Rumania" in rebuilt.texts[n] for n in range(rebuilt.passage_total))
+    assert_same(rebuilt, built)
+
+
+@pytest.mark.parametrize("damage", TAMPERING, ids=lambda damage: damage.__name__.strip("_"))
+def test_an_incremental_rebuild_never_reuses_a_file_damaged_after_it_was_opened(
+    corpus: Path, tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
+    open_index(corpus, tmp_path / "index")
+    opened = load_index(tmp_path / "index")
+    damage(current_folder(tmp_path / "index"))
+    rebuilt, warnings = open_index(corpus, tmp_path / "index", rebuild=True, previous=opened)
+    assert any("without reusing" in warning for warning in warnings)
+    assert not any("Rumania" in rebuilt.texts[n] for n in range(rebuilt.passage_total))
+    documents, _ = load_corpus(corpus)
+    assert_same(rebuilt, build_index(documents, "fresh"))
+
+
+def test_the_manifest_records_a_checksum_of_every_file(
+    tmp_path: Path, seed_index: SearchIndex
+) -> None:
+    save_index(seed_index, tmp_path / "index")
+    folder = current_folder(tmp_path / "index")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    stored = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == stored - {"manifest.json"}
+    assert all(len(digest) == 64 for _, digest in manifest["files"].values())

@@ -1,0 +1,316 @@
+"""The embedded search index: passages and their sentences, BM25 over both, and the
+sentence vectors of the semantic signal.
+
+Everything a question needs is computed here, once, at index time: sentence boundaries,
+each sentence's analysed terms (as term ids), a sentence-level BM25 index and, when the
+semantic extra is installed, a unit vector a sentence. A question then only looks up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from index.analyze import ANALYSIS_VERSION, analyze
+from index.bm25 import Bm25
+from index.embed import DIMENSIONS, Embedder
+from index.models import Document, Hit, Passage, Source
+from index.passages import passage_texts
+from index.progress import Progress, ProgressCallback
+from index.sentences import SentenceSplitter
+
+_SUGGESTION_WORDS = 100_000
+_WORD = re.compile(r"[^\W\d_]{3,}")
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Sentences:
+    """Every sentence of the index, numbered across it: where it stands in its passage,
+    its terms as ids of the passage vocabulary, and (optionally) its vector."""
+
+    passage_starts: IntArray
+    """``passage_starts[p]`` is the number of passage p's first sentence; one more entry
+    than passages."""
+    spans: npt.NDArray[np.int32]
+    """[sentences, 2]: each sentence's character span inside its passage."""
+    term_starts: IntArray
+    term_ids: npt.NDArray[np.int32]
+    bm25: Bm25
+    vectors: npt.NDArray[np.float16] | None = None
+    """[sentences, 384] unit vectors of ``embed.MODEL_ID``, or None when not computed."""
+
+    @property
+    def total(self) -> int:
+        return len(self.spans)
+
+    def of_passage(self, passage: int) -> range:
+        return range(int(self.passage_starts[passage]), int(self.passage_starts[passage + 1]))
+
+    def terms(self, sentence: int) -> npt.NDArray[np.int32]:
+        """The sentence's term ids, in text order, repeats kept."""
+        return self.term_ids[self.term_starts[sentence] : self.term_starts[sentence + 1]]
+
+
+class SearchIndex:
+    """Documents' sources, their passages and sentences, and the indexes over them."""
+
+    def __init__(
+        self,
+        *,
+        sources: Sequence[Source],
+        fingerprints: dict[str, str],
+        doc_starts: np.ndarray,
+        texts: Sequence[str],
+        bm25: Bm25,
+        sentences: Sentences,
+        splitter: SentenceSplitter,
+        words: Sequence[str],
+        corpus_fingerprint: str,
+        analysis_version: int = ANALYSIS_VERSION,
+        stored: Callable[[], None] | None = None,
+    ) -> None:
+        self.sources = tuple(sources)
+        self.fingerprints = fingerprints
+        self.bm25 = bm25
+        self.sentences = sentences
+        self.splitter = splitter
+        self.analysis_version = analysis_version
+        self.words = tuple(words)
+        self.corpus_fingerprint = corpus_fingerprint
+        self.doc_starts = doc_starts
+        self.texts = texts
+        self._doc_numbers = {source.doc: number for number, source in enumerate(self.sources)}
+        self.check_stored = stored or (lambda: None)
+        """Raises IndexFormatError when the files this index was loaded from (memory-mapped,
+        so read live) no longer match their checksums; a no-op for a built index."""
+
+    @cached_property
+    def spellings(self) -> dict[str, dict[str, str]]:
+        """The vocabulary by initial letter, lowercase to spelling: what close-spelling
+        suggestions compare a word against, built once rather than for every question."""
+        by_initial: dict[str, dict[str, str]] = {}
+        for word in self.words:
+            lowered = word.lower()
+            by_initial.setdefault(lowered[0], {})[lowered] = word
+        return by_initial
+
+    @property
+    def passage_total(self) -> int:
+        return len(self.texts)
+
+    @property
+    def has_vectors(self) -> bool:
+        return self.sentences.vectors is not None
+
+    def passage_count(self, doc: str) -> int:
+        """How many passages the article named ``doc`` gave (0 when it is not indexed)."""
+        return len(self.passage_range(doc))
+
+    def passage_range(self, doc: str) -> range:
+        """The numbers of the passages of the article named ``doc`` (empty when unknown)."""
+        number = self._doc_numbers.get(doc)
+        if number is None:
+            return range(0)
+        return range(int(self.doc_starts[number]), int(self.doc_starts[number + 1]))
+
+    def source_of(self, passage: int) -> Source:
+        """The source of a passage, by passage number."""
+        return self.sources[int(np.searchsorted(self.doc_starts, passage, side="right")) - 1]
+
+    def search(self, terms: Sequence[str], limit: int) -> list[Hit]:
+        """The best-scoring passages for analysed question terms, best first."""
+        return [
+            Hit(self.passage(number), self.source_of(number), score)
+            for number, score in self.bm25.top(terms, limit)
+        ]
+
+    def passage_of_sentence(self, sentence: int) -> int:
+        return int(np.searchsorted(self.sentences.passage_starts, sentence, side="right")) - 1
+
+    def passage(self, number: int) -> Passage:
+        """A passage with its sentence boundaries, by passage number."""
+        sentences = self.sentences.of_passage(number)
+        spans = self.sentences.spans[sentences.start : sentences.stop].tolist()
+        return Passage(
+            self.source_of(number).doc,
+            number,
+            self.texts[number],
+            tuple((start, end) for start, end in spans),
+            sentences.start,
+        )
+
+    def previous(self, passage: Passage) -> Passage | None:
+        """The paragraph before ``passage`` in the same article, if there is one."""
+        if passage.number == 0 or self.source_of(passage.number - 1).doc != passage.doc:
+            return None
+        return self.passage(passage.number - 1)
+
+
+@dataclass(frozen=True)
+class _Analysed:
+    """One article's passages as indexing needs them, fresh or kept from a previous index."""
+
+    texts: list[str]
+    spans: list[list[tuple[int, int]]]
+    terms: list[list[str]]
+    """Each sentence's terms, passage after passage."""
+    vectors: npt.NDArray[np.float16] | None = None
+
+    def sentence_texts(self) -> list[str]:
+        return [
+            text[start:end]
+            for text, spans in zip(self.texts, self.spans, strict=True)
+            for start, end in spans
+        ]
+
+
+def build_index(
+    documents: Sequence[Document],
+    fingerprint: str,
+    progress: ProgressCallback | None = None,
+    previous: SearchIndex | None = None,
+    embedder: Embedder | None = None,
+) -> SearchIndex:
+    """Split, analyse, index and (with an embedder) embed the documents.
+
+    Articles whose content is unchanged since ``previous`` keep its passages, sentences,
+    terms and vectors instead of being processed again, which is most of a rebuild's work;
+    the sentence splitter is kept too, so a rebuild splits like the build before it.
+    """
+    kept = _reusable(documents, previous)
+    fresh = {
+        document.source.doc: passage_texts(document)
+        for document in documents
+        if document.source.doc not in kept
+    }
+    if previous is not None and kept:
+        splitter = previous.splitter
+    else:
+        splitter = SentenceSplitter.train([text for texts in fresh.values() for text in texts])
+    analysed: list[_Analysed] = []
+    for number, document in enumerate(documents):
+        doc = document.source.doc
+        analysed.append(kept[doc] if doc in kept else _analyse(fresh[doc], splitter))
+        if progress:
+            progress(Progress("analysing", number + 1, len(documents)))
+    return _assemble(documents, analysed, splitter, fingerprint, progress, embedder)
+
+
+def _analyse(texts: list[str], splitter: SentenceSplitter) -> _Analysed:
+    spans = [list(splitter.spans(text)) or [(0, len(text))] for text in texts]
+    terms = [
+        analyze(text[start:end])
+        for text, passage_spans in zip(texts, spans, strict=True)
+        for start, end in passage_spans
+    ]
+    return _Analysed(texts, spans, terms)
+
+
+def _assemble(
+    documents: Sequence[Document],
+    analysed: Sequence[_Analysed],
+    splitter: SentenceSplitter,
+    fingerprint: str,
+    progress: ProgressCallback | None,
+    embedder: Embedder | None,
+) -> SearchIndex:
+    texts = [text for part in analysed for text in part.texts]
+    spans = [span for part in analysed for passage in part.spans for span in passage]
+    sentence_terms = [terms for part in analysed for terms in part.terms]
+    per_passage = [len(passage) for part in analysed for passage in part.spans]
+    passage_starts = np.zeros(len(texts) + 1, np.int64)
+    np.cumsum(per_passage, out=passage_starts[1:])
+    passage_terms = [
+        [term for sentence in range(a, b) for term in sentence_terms[sentence]]
+        for a, b in zip(passage_starts[:-1].tolist(), passage_starts[1:].tolist(), strict=True)
+    ]
+    bm25 = Bm25.build(passage_terms, progress=progress)
+    lengths = np.fromiter(map(len, sentence_terms), np.int64, len(sentence_terms))
+    term_starts = np.zeros(len(sentence_terms) + 1, np.int64)
+    np.cumsum(lengths, out=term_starts[1:])
+    ids = bm25.term_ids([term for terms in sentence_terms for term in terms])
+    sentences = Sentences(
+        passage_starts=passage_starts,
+        spans=np.asarray(spans, np.int32).reshape(-1, 2),
+        term_starts=term_starts,
+        term_ids=ids.astype(np.int32),
+        bm25=Bm25.build(sentence_terms),
+        vectors=_vectors(analysed, embedder, progress),
+    )
+    doc_starts = np.zeros(len(documents) + 1, np.int64)
+    np.cumsum([len(part.texts) for part in analysed], out=doc_starts[1:])
+    return SearchIndex(
+        sources=[document.source for document in documents],
+        fingerprints={document.source.doc: document.fingerprint for document in documents},
+        doc_starts=doc_starts,
+        texts=texts,
+        bm25=bm25,
+        sentences=sentences,
+        splitter=splitter,
+        words=_vocabulary(texts),
+        corpus_fingerprint=fingerprint,
+    )
+
+
+def _vectors(
+    analysed: Sequence[_Analysed], embedder: Embedder | None, progress: ProgressCallback | None
+) -> npt.NDArray[np.float16] | None:
+    """Sentence vectors: kept ones reused, the rest embedded (None without an embedder)."""
+    if embedder is None:
+        return None
+    todo = [text for part in analysed if part.vectors is None for text in part.sentence_texts()]
+    report = (lambda done: progress(Progress("embedding", done, len(todo)))) if progress else None
+    embedded = embedder.embed(todo, report).astype(np.float16)
+    blocks, position = [], 0
+    for part in analysed:
+        if part.vectors is None:
+            blocks.append(embedded[position : position + len(part.terms)])
+            position += len(part.terms)
+        else:
+            blocks.append(part.vectors)
+    return np.concatenate(blocks) if blocks else np.zeros((0, DIMENSIONS), np.float16)
+
+
+def _vocabulary(texts: Sequence[str]) -> list[str]:
+    """The corpus's most frequent words, each in its most frequent spelling ("Romania"),
+    for suggesting close spellings of words a question misspells."""
+    counts = Counter(_WORD.findall("\n".join(texts)))
+    spellings: dict[str, str] = {}
+    for word, _ in counts.most_common():
+        spellings.setdefault(word.lower(), word)
+    return list(spellings.values())[:_SUGGESTION_WORDS]
+
+
+def _reusable(documents: Sequence[Document], previous: SearchIndex | None) -> dict[str, _Analysed]:
+    """What ``previous`` holds of the documents it has unchanged, ready to index again."""
+    if previous is None or previous.analysis_version != ANALYSIS_VERSION:
+        return {}
+    sentences = previous.sentences
+    vocabulary = previous.bm25.terms
+    kept: dict[str, _Analysed] = {}
+    for document in documents:
+        doc = document.source.doc
+        if previous.fingerprints.get(doc) != document.fingerprint:
+            continue
+        passages = previous.passage_range(doc)
+        texts = [previous.texts[n] for n in passages]
+        spans = [list(previous.passage(n).sentences) for n in passages]
+        numbers = range(
+            int(sentences.passage_starts[passages.start]),
+            int(sentences.passage_starts[passages.stop]),
+        )
+        terms = [[vocabulary[i] for i in sentences.terms(n).tolist()] for n in numbers]
+        vectors = (
+            np.asarray(sentences.vectors[numbers.start : numbers.stop])
+            if sentences.vectors is not None
+            else None
+        )
+        kept[doc] = _Analysed(texts, spans, terms, vectors)
+    return kept
