@@ -14,7 +14,7 @@ from bot.console import reindex_summary, run_console
 from bot.render import answer_json, terminal_text
 from bot.service import Service
 from index import Answer, CitebotError
-from index.evaluation import evaluate, read_questions
+from index.evaluation import EvalReport, evaluate, read_questions
 
 log = logging.getLogger("citebot")
 
@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("reindex", help="rebuild the index from the corpus folder")
     evaluation = commands.add_parser("eval", help="score answers on a questions .jsonl file")
     evaluation.add_argument("questions", type=Path, help="file in the questions.dev.jsonl format")
+    evaluation.add_argument(
+        "--json", action="store_true", help="print the report as one JSON object"
+    )
     return parser
 
 
@@ -89,7 +92,7 @@ def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -
         print(reindex_summary(service, sys.stderr))
         return 0
     if command == "eval":
-        return _eval(service, arguments.questions)
+        return _eval(service, arguments.questions, as_json=arguments.json)
     if arguments.command is None:
         print("No DISCORD_TOKEN set: starting the console (see .env.example to run the bot).")
     run_console(service)
@@ -118,26 +121,40 @@ def _ask(service: Service, question: str, *, as_json: bool) -> int:
     return 1 if failed else 0
 
 
-def _eval(service: Service, path: Path) -> int:
+def _eval(service: Service, path: Path, *, as_json: bool) -> int:
     try:
         questions = read_questions(path)
     except (OSError, ValueError) as error:
         print(f"citebot: cannot read {path}: {error}", file=sys.stderr)
         return 2
-    report = evaluate(questions, service.answer)
-    factoids = sum(result.question.kind == "factoid" for result in report.results)
-    abstained, off_corpus = report.abstained
-    print(f"questions: {len(report.results)} ({factoids} factoid, {off_corpus} abstain)")
-    print(f"top-1: {report.top1:.3f}  top-3: {report.top3:.3f}")
-    print(
-        f"abstained on off-corpus: {abstained}/{off_corpus}  "
-        f"false abstentions: {report.false_abstentions}"
-    )
+    report = evaluate(questions, service.answer, service.candidates)
+    if as_json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+        return 0
+    for line in eval_summary(report):
+        print(line)
+    return 0
+
+
+def eval_summary(report: EvalReport) -> list[str]:
+    """The eval report for a person: scores, then every miss under its cause."""
+    data = report.to_json()
+    lines = [
+        f"questions: {data['questions']} ({data['factoid']} factoid, {data['off_corpus']} abstain)",
+        f"top-1: {report.top1:.3f}  top-3: {report.top3:.3f}  candidate recall: "
+        f"{report.candidate_recall:.3f}",
+        f"abstained on off-corpus: {data['abstained']}/{data['off_corpus']}  "
+        f"false abstentions: {data['false_abstentions']}",
+        f"median quote: {data['median_quote_characters']:.0f} characters  answer time p50 "
+        f"{data['p50_ms']:.1f} ms, p95 {data['p95_ms']:.1f} ms",
+        "misses by cause: "
+        + ", ".join(f"{cause.value} {count}" for cause, count in report.causes().items()),
+    ]
     for result in report.misses:
         best = result.answer.quotes[0] if result.answer.quotes else None
         got = f"{best.source.doc}: {best.text[:160]}" if best else "(abstained)"
-        print(
-            f"  miss {result.question.id} [{result.question.kind}] "
-            f"{result.question.question}\n     got {got}"
+        cause = result.cause.value if result.cause else ""
+        lines.append(
+            f"  miss {result.question.id} [{cause}] {result.question.question}\n     got {got}"
         )
-    return 0
+    return lines

@@ -115,6 +115,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "confidence": answer.confidence,
         "quotes": [
             {
                 "text": quote.text,

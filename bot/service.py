@@ -9,15 +9,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
 from index import Answer, CitebotError, SearchIndex, Source, answer_question, open_index
-from index.corpus import ARTICLE_SUFFIXES
+from index.answer import candidate_quotes
+from index.candidates import Candidate
+from index.corpus import ARTICLE_SUFFIXES, article_paths
+from index.embed import load_embedder
 from index.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
+
+
+INLINE_VECTOR_BYTES = 2_000_000
+"""Article bytes up to which vectors are computed before the first answer (~a minute)."""
 
 
 class ReindexBusy(CitebotError):
@@ -67,12 +75,43 @@ class Service:
         self._reindex_lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings) -> Service:
-        """Load the persisted index when it matches the corpus, else build and save it."""
-        index, warnings = open_index(settings.corpus_dir, settings.index_path)
+    def open(cls, settings: Settings, *, wait_for_vectors: bool = False) -> Service:
+        """Load the persisted index when it matches the corpus, else build and save it.
+
+        Sentence vectors for a small corpus are computed before the first answer; a large
+        one (over INLINE_VECTOR_BYTES of articles) answers lexically until a background
+        thread has embedded it, unless ``wait_for_vectors``.
+        """
+        embedder = load_embedder()
+        inline = wait_for_vectors or _corpus_bytes(settings.corpus_dir) <= INLINE_VECTOR_BYTES
+        index, warnings = open_index(
+            settings.corpus_dir, settings.index_path, embedder=embedder if inline else None
+        )
         for warning in warnings:
             log.warning("%s", warning)
-        return cls(settings, index)
+        service = cls(settings, index)
+        if embedder is not None and not index.has_vectors:
+            threading.Thread(target=service._add_vectors, daemon=True, name="vectors").start()
+        return service
+
+    def _add_vectors(self) -> None:
+        """Embed the current index's sentences and swap the result in (reindex lock held)."""
+        with self._reindex_lock:
+            log.info("Computing sentence vectors; answering lexically until they are ready.")
+            try:
+                index, warnings = open_index(
+                    self.settings.corpus_dir,
+                    self.settings.index_path,
+                    previous=self._index,
+                    embedder=load_embedder(),
+                )
+            except CitebotError as error:
+                log.warning("Could not compute sentence vectors: %s", error)
+                return
+            for warning in warnings:
+                log.warning("%s", warning)
+            self._index = index
+            log.info("Sentence vectors ready: answers now use the semantic ranker.")
 
     @property
     def index(self) -> SearchIndex:
@@ -85,6 +124,10 @@ class Service:
     def answer(self, question: str, limit: int = 9) -> Answer:
         """Answer from whichever index is current when the question arrives."""
         return answer_question(self._index, question, limit=limit)
+
+    def candidates(self, question: str) -> Sequence[Candidate]:
+        """Every quote the ranker chose from, for ``citebot eval``'s candidate recall."""
+        return candidate_quotes(self._index, question)
 
     def sources(self) -> tuple[SourceInfo, ...]:
         """The indexed articles in corpus order, with their passage counts."""
@@ -117,6 +160,7 @@ class Service:
                 rebuild=True,
                 progress=progress,
                 previous=old,
+                embedder=load_embedder() if old.has_vectors else None,
             )
             self._index = new
             old_prints = old.fingerprints
@@ -166,6 +210,13 @@ class Service:
         temporary.write_bytes(data)
         temporary.replace(target)
         return target
+
+
+def _corpus_bytes(folder: Path) -> int:
+    try:
+        return sum(path.stat().st_size for path in article_paths(folder))
+    except (CitebotError, OSError):
+        return 0
 
 
 def safe_article_name(filename: str) -> str:

@@ -47,9 +47,10 @@ def test_terminal_text_colours_only_on_request() -> None:
 
 
 def test_answer_json_is_the_public_contract() -> None:
-    assert answer_json(Answer("q", (QUOTE,))) == {
+    assert answer_json(Answer("q", (QUOTE,), confidence=0.93)) == {
         "question": "q",
         "answered": True,
+        "confidence": 0.93,
         "quotes": [
             {
                 "text": "He spoke. 1,000 troops go to Romania.",
