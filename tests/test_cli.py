@@ -22,18 +22,28 @@ def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cli") / "index"
 
 
+def command_line(*arguments: str, index: Path | None = None) -> list[str]:
+    """``citebot`` over the seeds (when given an index) with an empty settings file, so that
+    neither a developer's .env nor a Discord token in the environment is in sight."""
+    where = ["--corpus", str(SEEDS), "--index-path", str(index)] if index else []
+    settings = [] if "--env-file" in arguments else ["--env-file", os.devnull]
+    return [CITEBOT, *settings, *where, *arguments]
+
+
+def environment() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if not key.startswith("DISCORD_")}
+
+
 def citebot(
     *arguments: str, stdin: str = "", cwd: Path | None = None, index: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``citebot`` over the seeds with no Discord token and no .env in sight."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DISCORD_")}
-    where = ["--corpus", str(SEEDS), "--index-path", str(index)] if index else []
+    """Run ``citebot`` to the end and collect what it printed."""
     return subprocess.run(
-        [CITEBOT, *where, *arguments],
+        command_line(*arguments, index=index),
         input=stdin,
         capture_output=True,
         text=True,
-        env=env,
+        env=environment(),
         cwd=cwd or SEEDS.parent,
         timeout=120,
     )
@@ -117,10 +127,27 @@ def test_run_without_a_token_says_what_to_do(tmp_path: Path) -> None:
     assert ".env.example" in result.stderr and "citebot console" in result.stderr
 
 
-def test_a_bad_setting_is_named(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text("CITEBOT_COOLDOWN_SECONDS=soon\n")
-    result = citebot("ask", "troops", cwd=tmp_path)
-    assert result.returncode == 2 and "CITEBOT_COOLDOWN_SECONDS" in result.stderr
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (b"CITEBOT_COOLDOWN_SECONDS=soon\n", "CITEBOT_COOLDOWN_SECONDS"),
+        (b"CITEBOT_COOLDOWN_SECONDS=nan\n", "CITEBOT_COOLDOWN_SECONDS"),
+        (b"CITEBOT_LOG_LEVEL=LOUD\n", "CITEBOT_LOG_LEVEL"),
+        (b"CITEBOT_MAX_UPLOAD_BYTES=-5\n", "CITEBOT_MAX_UPLOAD_BYTES"),
+        (b"DISCORD_GUILD_ID=-1\n", "DISCORD_GUILD_ID"),
+        ("CITEBOT_MOD_ROLES=Modérateurs\n".encode("latin-1"), "not UTF-8"),
+    ],
+)
+def test_a_bad_setting_is_named(tmp_path: Path, content: bytes, named: str) -> None:
+    (tmp_path / "settings.env").write_bytes(content)
+    result = citebot("--env-file", str(tmp_path / "settings.env"), "ask", "troops")
+    assert result.returncode == 2 and named in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_a_missing_settings_file_is_an_error(tmp_path: Path) -> None:
+    result = citebot("--env-file", str(tmp_path / "nonexistent"), "ask", "troops")
+    assert result.returncode == 2 and "does not exist" in result.stderr
 
 
 def test_another_corpus_with_a_broken_article(tmp_path: Path) -> None:
