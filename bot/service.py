@@ -9,13 +9,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import Settings
-from index import Answer, CitebotError, SearchIndex, Source, answer_question, open_index
+from index import (
+    Answer,
+    CitebotError,
+    IndexFormatError,
+    SearchIndex,
+    Source,
+    answer_question,
+    open_index,
+)
 from index.corpus import ARTICLE_SUFFIXES
 from index.progress import ProgressCallback
+from index.store import load_index
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +65,8 @@ class ReindexReport:
     passages: int
     seconds: float
     warnings: tuple[str, ...]
+    saved: bool = True
+    """False when the new index is in use but could not be written to the index folder."""
 
 
 class Service:
@@ -73,6 +84,25 @@ class Service:
         for warning in warnings:
             log.warning("%s", warning)
         return cls(settings, index)
+
+    @classmethod
+    def rebuilt(
+        cls, settings: Settings, progress: ProgressCallback | None = None
+    ) -> tuple[Service, ReindexReport]:
+        """Build the index afresh, once, as ``citebot reindex`` does: the stored index, when
+        there is a readable one, is what the report compares with and what unchanged
+        articles are reused from; nothing is built before the rebuild itself."""
+        started = time.perf_counter()
+        warnings: list[str] = []
+        try:
+            stored: SearchIndex | None = load_index(settings.index_path)
+        except FileNotFoundError:
+            stored = None
+        except IndexFormatError as error:
+            stored = None
+            warnings.append(f"{error}; building a new one.")
+        index, report = _rebuild(settings, stored, progress, started)
+        return cls(settings, index), replace(report, warnings=(*warnings, *report.warnings))
 
     @property
     def index(self) -> SearchIndex:
@@ -110,32 +140,8 @@ class Service:
             started = time.perf_counter()
             if upload is not None:
                 self._save_upload(upload)
-            old = self._index
-            new, warnings = open_index(
-                self.settings.corpus_dir,
-                self.settings.index_path,
-                rebuild=True,
-                progress=progress,
-                previous=old,
-            )
-            self._index = new
-            old_prints = old.fingerprints
-            new_prints = new.fingerprints
-            return ReindexReport(
-                added=tuple(sorted(new_prints.keys() - old_prints.keys())),
-                removed=tuple(sorted(old_prints.keys() - new_prints.keys())),
-                changed=tuple(
-                    sorted(
-                        name
-                        for name in new_prints.keys() & old_prints.keys()
-                        if new_prints[name] != old_prints[name]
-                    )
-                ),
-                documents=len(new.sources),
-                passages=new.passage_total,
-                seconds=time.perf_counter() - started,
-                warnings=tuple(warnings),
-            )
+            self._index, report = _rebuild(self.settings, self._index, progress, started)
+            return report
         finally:
             self._reindex_lock.release()
 
@@ -166,6 +172,44 @@ class Service:
         temporary.write_bytes(data)
         temporary.replace(target)
         return target
+
+
+def _rebuild(
+    settings: Settings,
+    old: SearchIndex | None,
+    progress: ProgressCallback | None,
+    started: float,
+) -> tuple[SearchIndex, ReindexReport]:
+    """Build a new index from the corpus, reusing ``old``, and say how it differs from it."""
+    new, warnings = open_index(
+        settings.corpus_dir, settings.index_path, rebuild=True, progress=progress, previous=old
+    )
+    old_prints = old.fingerprints if old is not None else {}
+    new_prints = new.fingerprints
+    return new, ReindexReport(
+        added=tuple(sorted(new_prints.keys() - old_prints.keys())),
+        removed=tuple(sorted(old_prints.keys() - new_prints.keys())),
+        changed=tuple(
+            sorted(
+                name
+                for name in new_prints.keys() & old_prints.keys()
+                if new_prints[name] != old_prints[name]
+            )
+        ),
+        documents=len(new.sources),
+        passages=new.passage_total,
+        seconds=time.perf_counter() - started,
+        warnings=tuple(warnings),
+        saved=_is_saved(settings.index_path, new),
+    )
+
+
+def _is_saved(index_path: Path, index: SearchIndex) -> bool:
+    """Whether the index stored at ``index_path`` is ``index``'s corpus, read back from disk."""
+    try:
+        return load_index(index_path).corpus_fingerprint == index.corpus_fingerprint
+    except (FileNotFoundError, IndexFormatError):
+        return False
 
 
 def safe_article_name(filename: str) -> str:
