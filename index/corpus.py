@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from index.errors import CorpusError
 from index.models import Document, Source
-from index.passages import plain_text
+from index.passages import byline_author, html_table_count, plain_text
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 OVERRIDES_FILE = "sources.toml"
@@ -32,7 +32,6 @@ _DATE_FORMATS = (
     (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "%Y-%m-%d"),
 )
 _DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*", re.IGNORECASE)
-_BYLINE = re.compile(r"^by\s+(.+)$", re.IGNORECASE)
 _URL = re.compile(r"(https?://[^\s<>()\[\]*]+)")
 _ORIGINAL_URL = re.compile(r"^original url:\s*(.*)$", re.IGNORECASE)
 _NAME_LINE = re.compile(r"^[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3}$")
@@ -71,6 +70,11 @@ def load_corpus(folder: Path) -> tuple[list[Document], list[str]]:
         except (OSError, ValueError) as error:
             warnings.append(f"Skipped {path.name}: {error}")
             continue
+        if tables := html_table_count(document.text):
+            warnings.append(
+                f"Left out {tables} HTML table{'s' if tables > 1 else ''} in {path.name}: "
+                "citebot reads text; write it as a Markdown table (| a | b |) to have it indexed."
+            )
         documents.append(_with_overrides(document, overrides.get(path.name, {})))
     if not documents:
         raise CorpusError(
@@ -151,9 +155,9 @@ def _header_fact(line: str, raw: str, facts: dict[str, str]) -> bool:
     if found_date and "date" not in facts:
         facts["date"] = found_date
         return True
-    byline = _BYLINE.match(line)
-    if byline and "author" not in facts:
-        facts["author"] = byline.group(1).strip()
+    author = byline_author(line)
+    if author and "author" not in facts:
+        facts["author"] = author
         return True
     if "title" not in facts and len(line) <= 150 and not line.endswith((".", ":")):
         facts["title"] = line

@@ -8,6 +8,7 @@ import pytest
 
 from index.corpus import load_corpus, parse_article
 from index.errors import CorpusError
+from index.passages import passage_texts
 from paths import SEEDS
 
 MOSCOW_TIMES = "https://www.themoscowtimes.com/2022"
@@ -143,3 +144,38 @@ def test_a_folder_without_articles_is_an_error(tmp_path: Path) -> None:
         load_corpus(tmp_path)
     with pytest.raises(CorpusError, match="does not exist"):
         load_corpus(tmp_path / "missing")
+
+
+def test_an_html_table_is_left_out_with_a_warning(corpus: Path) -> None:
+    (corpus / "table.md").write_text(
+        "# Forces\n\nThe deployment is spread over three bases.\n\n"
+        "<table>\n<tr><td>Poland</td><td>1,700</td></tr>\n</table>\n\n"
+        "More troops may follow later this year.\n"
+    )
+    documents, warnings = load_corpus(corpus)
+    table = next(document for document in documents if document.source.doc == "table.md")
+    assert warnings == [
+        "Left out 1 HTML table in table.md: citebot reads text; write it as a Markdown "
+        "table (| a | b |) to have it indexed."
+    ]
+    assert passage_texts(table) == [
+        "The deployment is spread over three bases.",
+        "More troops may follow later this year.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "author"),
+    [
+        ("By Jane Doe", "Jane Doe"),
+        ("By Paul Handley for AFP", "Paul Handley for AFP"),
+        ("By 1954, all U.S. networks had regained control of their programming.", ""),
+        ("By nominating Mr. Mattarella, the parties ended the deadlock.", ""),
+    ],
+)
+def test_a_byline_is_known_by_its_shape(line: str, author: str) -> None:
+    document = parse_article(
+        "a.md", f"# A title\n\n{line}\n\nThe troops left on Monday.\n".encode()
+    )
+    assert document.source.author == author
+    assert (line in document.text) == (not author)
