@@ -33,14 +33,15 @@ def progress_printer(stream: TextIO) -> Callable[[Progress], None]:
     """A one-line bar redrawn in place on a terminal; elsewhere (logs, pipes) plain lines
     at each quarter of a stage. A report repeating the last one prints nothing."""
     terminal = stream.isatty()
-    last: list[tuple[str, int, int]] = []
+    last: tuple[str, int, int] | None = None
 
     def show(progress: Progress) -> None:
+        nonlocal last
         quarter = int(progress.fraction * _LOG_STEPS)
         key = (progress.stage, progress.done if terminal else quarter, progress.total)
-        if last and last[-1] == key or not (terminal or quarter):
+        if key == last or (not terminal and quarter == 0):
             return
-        last[:] = [key]
+        last = key
         counts = f"{progress.stage} {progress.done:,}/{progress.total:,}"
         if terminal:
             filled = int(progress.fraction * _BAR)

@@ -88,6 +88,14 @@ def test_ask_json_reads_lines_and_writes_one_object_each_in_order(index_path: Pa
     assert "Kirby" in replies[4]["quotes"][0]["text"]
 
 
+def test_a_megabyte_question_line_is_not_echoed_whole(index_path: Path) -> None:
+    result = citebot("ask", "--json", "-", stdin="why " * 250_000 + "\n", index=index_path)
+    reply = json.loads(result.stdout)
+    assert reply["answered"] is False and "999,999 characters" in reply["error"]
+    assert reply["question"] == ("why " * 125)[:500] + "…"
+    assert len(result.stdout) < 2_000
+
+
 @pytest.mark.parametrize(
     "question", ["Who is the Pentagon spokesman?", "What did Kirby say about NATO allies?"]
 )
