@@ -41,13 +41,14 @@ _NAMES = r"[A-Z][\w.&'’-]*(?:(?:\s*[/|,&]\s*|\s+(?:via|for|and)\s+|\s+)[A-Z][\
 _BOLD_CREDIT = re.compile(rf"{_AFTER_SENTENCE}\s*\*\*\s*{_NAMES}\s*\*\*\s*$")
 """``… Pentagon spokesman John Kirby. **AP / TASS**``: names alone, in bold, after a sentence."""
 _PHOTO_CREDIT = re.compile(
-    r"\((?:(?:source|photo|photograph|credit|image|picture|video)s?\s*[:/-][^()]*"
-    r"|[^()]*\b(?:photo|photograph|getty|images|pool|file)\b[^()]*"
-    r"|[A-Z][\w.&-]*\s*/\s*[A-Z][^()]*)\)\s*$",
-    re.IGNORECASE,
+    r"\((?:(?i:source|photo|photograph|credit|image|picture|video)s?\s*:[^()]*"
+    r"|[^()]*\b(?i:photo|photograph)s?(?:\s*/|\s+by\b|\s*(?=\)))[^()]*"
+    r"|[^()]*\bGetty Images\b[^()]*"
+    r"|[A-Z][\w.&-]*(?: [A-Z][\w.&-]*)*\s*/\s*[A-Z][^()]*)\)\s*$"
 )
-"""``(Source: …)``, ``(AP Photo/Evan Vucci)``, ``(Reuters/Jane Doe)``, ``(Getty Images)``;
-a bare agency name such as ``(AP)`` names a source of body text, not a photographer."""
+"""``(Source: …)``, ``(AP Photo/Evan Vucci)``, ``(File photo)``, ``(Reuters/Jane Doe)``,
+``(AFP via Getty Images)``: a label and a name, a photo, or names split by a slash. A bare
+agency name such as ``(AP)`` names a source of body text, not a photographer."""
 _BYLINE = re.compile(
     r"^[Bb][Yy]\s+((?:[Tt]he\s+)?[A-Z][\w.'’-]*"
     r"(?:,?\s+(?:(?:and|for|of|the|in|de|da|van|von|der|la|le|&)\s+)*[A-Z][\w.'’-]*)*)\s*[.,]?$"

@@ -116,6 +116,8 @@ def test_horizontal_rules_are_not_text() -> None:
         "By 1954, all U.S. networks had regained control of their programming.",
         "By the late 19th century scientists realized that air could be liquefied.",
         "In all, the largest of the groups numbered **3,000**",
+        "The new base was seen for the first time in pictures (satellite images)",
+        "The convoy moved at a steady pace of about forty (km/h)",
     ],
 )
 def test_body_text_that_ends_in_a_credit_or_starts_with_by_is_kept(paragraph: str) -> None:
@@ -134,6 +136,9 @@ def test_body_text_that_ends_in_a_credit_or_starts_with_by_is_kept(paragraph: st
         "Troops at the base on Tuesday. (Reuters/Kacper Pempel)",
         "President Joe Biden speaks at the White House. (Getty Images)",
         "Paratroopers land near Rzeszow. (Photo: Jane Doe)",
+        "Paratroopers land near Rzeszow. (AP Photo)",
+        "The base in 2019. (File photo)",
+        "Jets over the Baltic (AFP via Getty Images)",
     ],
 )
 def test_a_short_caption_ending_in_a_photo_credit_is_dropped(caption: str) -> None:
