@@ -5,41 +5,80 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.console import reindex_summary, run_console
+from bot.console import output_width, progress_printer, reindex_summary, run_console
 from bot.render import answer_json, terminal_text
 from bot.service import Service
-from index import Answer, CitebotError
+from index import MAX_QUESTION_CHARACTERS, Answer, CitebotError
 from index.evaluation import EvalReport, evaluate, read_questions
 
 log = logging.getLogger("citebot")
 
+INTERRUPTED = 130
+"""The shell's code for a command stopped by Ctrl-C (128 + SIGINT)."""
+BROKEN_PIPE = 141
+"""The shell's code for a command whose reader went away (128 + SIGPIPE), as with ``| head``."""
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name (``citebot ask --corpus X``).
+
+    Their defaults are suppressed so that a subcommand that is not given one does not
+    overwrite a value given before the subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    options = common.add_argument_group("options of every command")
+    options.add_argument(
+        "--corpus",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="folder of .txt/.md articles (CITEBOT_CORPUS)",
+    )
+    options.add_argument(
+        "--index-path",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="where the index is kept (CITEBOT_INDEX_PATH)",
+    )
+    options.add_argument(
+        "--env-file",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="settings file (default: .env in the project folder)",
+    )
+    return common
+
 
 def _parser() -> argparse.ArgumentParser:
+    common = _common_options()
     parser = argparse.ArgumentParser(
         prog="citebot",
+        parents=[common],
         description="Answer questions about news articles with quoted, sourced passages. "
         "Without a command: the Discord bot when DISCORD_TOKEN is set, else the console.",
     )
-    parser.add_argument("--corpus", type=Path, help="folder of .txt/.md articles (CITEBOT_CORPUS)")
-    parser.add_argument(
-        "--index-path", type=Path, help="where the index is kept (CITEBOT_INDEX_PATH)"
-    )
-    parser.add_argument("--env-file", type=Path, help="settings file (default: ./.env)")
     commands = parser.add_subparsers(dest="command")
-    ask = commands.add_parser("ask", help="answer one question, or one a line from stdin with -")
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=text, description=text, parents=[common])
+
+    ask = command("ask", "answer one question, or one a line from stdin with -")
     ask.add_argument("question", help="the question, or - to read one question a line from stdin")
     ask.add_argument("--json", action="store_true", help="print one JSON object a question")
-    commands.add_parser(
-        "console", help="an interactive question loop over the same core as the bot"
+    command("console", "an interactive question loop over the same core as the bot")
+    command("run", "start the Discord bot (needs DISCORD_TOKEN)")
+    reindex = command("reindex", "rebuild the index from the corpus folder")
+    reindex.add_argument(
+        "--full",
+        action="store_true",
+        help="re-read every article instead of reusing unchanged ones",
     )
-    commands.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
-    commands.add_parser("reindex", help="rebuild the index from the corpus folder")
-    evaluation = commands.add_parser("eval", help="score answers on a questions .jsonl file")
+    evaluation = command("eval", "score answers on a questions .jsonl file")
     evaluation.add_argument("questions", type=Path, help="file in the questions.dev.jsonl format")
     evaluation.add_argument(
         "--json", action="store_true", help="print the report as one JSON object"
@@ -51,14 +90,30 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     arguments = _parser().parse_args(argv)
     try:
-        settings = load_settings(arguments.env_file)
+        code = _main(arguments)
+        sys.stdout.flush()  # inside the try: a reader gone by now is a broken pipe too
+        return code
+    except KeyboardInterrupt:
+        end_bar = "\n" if sys.stderr.isatty() else ""
+        print(f"{end_bar}citebot: interrupted; the stored index is unchanged.", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        # The reader stopped listening: point stdout at nothing so that the interpreter's
+        # final flush does not complain about the pipe as well.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
+
+
+def _main(arguments: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(getattr(arguments, "env_file", None))
     except SettingsError as error:
         print(f"citebot: {error} (see .env.example)", file=sys.stderr)
         return 2
-    if arguments.corpus:
-        settings = replace(settings, corpus_dir=arguments.corpus)
-    if arguments.index_path:
-        settings = replace(settings, index_path=arguments.index_path)
+    if corpus := getattr(arguments, "corpus", None):
+        settings = replace(settings, corpus_dir=corpus)
+    if index_path := getattr(arguments, "index_path", None):
+        settings = replace(settings, index_path=index_path)
     logging.basicConfig(
         level=settings.log_level,
         stream=sys.stderr,
@@ -85,12 +140,11 @@ def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -
 
         run_bot(settings)
         return 0
-    service = Service.open(settings)
+    if command == "reindex":
+        return _reindex(settings, full=arguments.full)
+    service = Service.open(settings, wait_for_vectors=command in ("ask", "eval"))
     if command == "ask":
         return _ask(service, arguments.question, as_json=arguments.json)
-    if command == "reindex":
-        print(reindex_summary(service, sys.stderr))
-        return 0
     if command == "eval":
         return _eval(service, arguments.questions, as_json=arguments.json)
     if arguments.command is None:
@@ -99,17 +153,30 @@ def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -
     return 0
 
 
+def _reindex(settings: Settings, *, full: bool) -> int:
+    """Build once, with progress on stderr; fails when the index could not be saved."""
+    _, report = Service.rebuilt(settings, progress=progress_printer(sys.stderr), full=full)
+    print(reindex_summary(report))
+    return 0 if report.saved else 1
+
+
 def _ask(service: Service, question: str, *, as_json: bool) -> int:
     """Answer one question, or with ``-`` every stdin line in order (one reply a line)."""
-    questions = (line.rstrip("\r\n") for line in sys.stdin) if question == "-" else [question]
+    from_stdin = question == "-"
+    questions: Iterable[str] = (
+        (line.rstrip("\r\n") for line in sys.stdin) if from_stdin else [question]
+    )
+    color, width = sys.stdout.isatty(), output_width(sys.stdout)
     failed = False
     for line in questions:
+        if from_stdin and not as_json:
+            print(f"Q: {_echoed(line)}")
         try:
             answer = service.answer(line)
         except CitebotError as error:
             failed = True
             if as_json:
-                reply = answer_json(Answer(line, ())) | {"error": str(error)}
+                reply = answer_json(Answer(_echoed(line), ())) | {"error": str(error)}
                 print(json.dumps(reply, ensure_ascii=False), flush=True)
             else:
                 print(f"citebot: {error}", file=sys.stderr)
@@ -117,8 +184,18 @@ def _ask(service: Service, question: str, *, as_json: bool) -> int:
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
         else:
-            print(terminal_text(answer, color=sys.stdout.isatty()))
+            print(terminal_text(answer, color=color, width=width), flush=True)
+            if from_stdin:
+                print()
     return 1 if failed else 0
+
+
+def _echoed(question: str) -> str:
+    """A refused question as it is echoed back: cut after the longest a question may be,
+    so a megabyte pasted by mistake is not printed back whole."""
+    if len(question) <= MAX_QUESTION_CHARACTERS:
+        return question
+    return question[:MAX_QUESTION_CHARACTERS] + "…"
 
 
 def _eval(service: Service, path: Path, *, as_json: bool) -> int:
@@ -126,6 +203,13 @@ def _eval(service: Service, path: Path, *, as_json: bool) -> int:
         questions = read_questions(path)
     except (OSError, ValueError) as error:
         print(f"citebot: cannot read {path}: {error}", file=sys.stderr)
+        return 2
+    if not questions:
+        print(
+            f"citebot: {path} holds no questions; write one JSON object a line with "
+            '"id", "question" and, for a factoid, "answers" and "docs".',
+            file=sys.stderr,
+        )
         return 2
     report = evaluate(questions, service.answer, service.candidates)
     if as_json:

@@ -1,7 +1,14 @@
-"""Settings from the environment and ``.env``, read and validated once at start-up."""
+"""Settings from the environment and ``.env``, read and validated once at start-up.
+
+One rule for where things are: what citebot finds by itself lives in the project folder
+(``.env``, ``seeds/``, ``.citebot-index/``); a path given on the command line or in the
+environment is relative to the working directory, and one written in a ``.env`` file is
+relative to that file's folder, so the file means the same wherever citebot starts.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,6 +17,9 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ENV_FILE = PROJECT_ROOT / ".env"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_PATH_SETTINGS = ("CITEBOT_CORPUS", "CITEBOT_INDEX_PATH")
 
 
 class SettingsError(ValueError):
@@ -31,11 +41,14 @@ class Settings:
     log_level: str = "INFO"
 
 
-def _integer(name: str, raw: str) -> int:
+def _integer(name: str, raw: str, *, least: int) -> int:
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < least:
+        raise SettingsError(f"{name} must be at least {least}, not {value}")
+    return value
 
 
 def _number(name: str, raw: str) -> float:
@@ -43,9 +56,18 @@ def _number(name: str, raw: str) -> float:
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name} must not be negative")
+    if not math.isfinite(value) or value < 0:
+        raise SettingsError(f"{name} must be a finite number of 0 or more, not {raw!r}")
     return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(
+            f"CITEBOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}"
+        )
+    return level
 
 
 def settings_from(env: Mapping[str, str | None]) -> Settings:
@@ -53,12 +75,14 @@ def settings_from(env: Mapping[str, str | None]) -> Settings:
     values = {key: value.strip() for key, value in env.items() if value and value.strip()}
     defaults = Settings()
     guild = values.get("DISCORD_GUILD_ID")
-    per_page = _integer("CITEBOT_QUOTES_PER_PAGE", values.get("CITEBOT_QUOTES_PER_PAGE", "3"))
-    if not 1 <= per_page <= 10:
+    per_page = _integer(
+        "CITEBOT_QUOTES_PER_PAGE", values.get("CITEBOT_QUOTES_PER_PAGE", "3"), least=1
+    )
+    if per_page > 10:
         raise SettingsError("CITEBOT_QUOTES_PER_PAGE must be between 1 and 10")
     return Settings(
         discord_token=values.get("DISCORD_TOKEN", ""),
-        guild_id=_integer("DISCORD_GUILD_ID", guild) if guild else None,
+        guild_id=_integer("DISCORD_GUILD_ID", guild, least=1) if guild else None,
         mod_roles=tuple(
             role.strip() for role in values.get("CITEBOT_MOD_ROLES", "").split(",") if role.strip()
         ),
@@ -72,12 +96,27 @@ def settings_from(env: Mapping[str, str | None]) -> Settings:
         max_upload_bytes=_integer(
             "CITEBOT_MAX_UPLOAD_BYTES",
             values.get("CITEBOT_MAX_UPLOAD_BYTES", str(defaults.max_upload_bytes)),
+            least=1,
         ),
-        log_level=values.get("CITEBOT_LOG_LEVEL", defaults.log_level).upper(),
+        log_level=_log_level(values.get("CITEBOT_LOG_LEVEL", defaults.log_level)),
     )
 
 
 def load_settings(env_file: Path | None = None) -> Settings:
-    """Read ``.env`` (if present) under the real environment, which wins."""
-    file_values = dotenv_values(env_file or Path.cwd() / ".env")
+    """Read ``env_file`` (or the project's ``.env``, if present) under the real environment,
+    which wins. A named file that is missing or not UTF-8 is a SettingsError."""
+    path = env_file or DEFAULT_ENV_FILE
+    if env_file is not None and (not path.exists() or path.is_dir()):
+        raise SettingsError(f"the settings file {path} does not exist; check --env-file")
+    try:
+        file_values = dotenv_values(path) if path.exists() else {}
+    except UnicodeDecodeError as error:
+        raise SettingsError(
+            f"the settings file {path} is not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
+    except OSError as error:
+        raise SettingsError(f"cannot read the settings file {path}: {error.strerror}") from None
+    for name in _PATH_SETTINGS:
+        if file_values.get(name):
+            file_values[name] = str(path.parent / str(file_values[name]).strip())
     return settings_from({**file_values, **os.environ})

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import discord
 
-from bot.render import also_line, marked_between, no_answer_text, source_line
+from bot.render import also_line, counted, marked_between, no_answer_text, source_line
 from bot.service import ReindexReport, SourceInfo
 from index.models import Answer, Quote, Span
 from index.progress import Progress
@@ -160,12 +160,21 @@ def question_footer(question: str) -> str:
     return clip(QUESTION_PREFIX + " ".join(question.split()), FOOTER_LIMIT)
 
 
+def page_title(start: int, end: int, total: int) -> str:
+    """``Quotes 1–3 of 5``; ``Quote 4 of 4`` for a page of one; no count for a lone quote."""
+    if total <= 1:
+        return "From the articles"
+    if end - start == 1:
+        return f"Quote {end} of {total}"
+    return f"Quotes {start + 1}–{end} of {total}"
+
+
 def answer_page(answer: Answer, start: int, count: int) -> AnswerPage:
     """Up to ``count`` quotes from ``start`` as one embed, each trimmed to its share of room."""
     quotes = answer.quotes[start : start + count]
     total = len(answer.quotes)
     end = start + len(quotes)
-    title = f"Quotes {start + 1}–{end} of {total}" if total > 1 else "From the articles"
+    title = page_title(start, end, total)
     footer = question_footer(answer.question)
     budget = min(DESCRIPTION_LIMIT, EMBED_LIMIT - len(title) - len(footer))
     blocks: list[str] = []
@@ -207,7 +216,7 @@ def sources_page(infos: Sequence[SourceInfo], page: int) -> SourcesPage:
 def _source_entry(number: int, info: SourceInfo, room: int) -> str:
     """``1. title`` (linked) and, under it, outlet · date · passages, in ``room`` characters."""
     source = info.source
-    passages = f"{info.passages} passage{'' if info.passages == 1 else 's'}"
+    passages = counted(info.passages, "passage")
     facts = escape(" · ".join(part for part in (source.outlet, source.date, passages) if part))
     heading = f"**{number}.** "
     title = clip(source.title or source.doc, _LABEL_LIMIT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -80,34 +81,89 @@ def no_answer_text(answer: Answer) -> str:
     return text
 
 
-def terminal_text(answer: Answer, *, color: bool) -> str:
+def counted(number: int, noun: str) -> str:
+    """``1 passage``, ``2 passages``: a count with its noun in the right number."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def terminal_text(answer: Answer, *, color: bool, width: int | None = None) -> str:
     """An answer as a person reads it in a terminal: numbered quotes, then their sources.
 
     With ``color``, the answering sentence is plain, its context dim and matched words bold.
+    With ``width``, lines are wrapped to it; without, each quote stays on one line, exactly
+    as ``--json`` gives its text. A quote that opens or closes with its own quotation marks
+    gets no more around it, so they never print doubled.
     """
     if not answer.answered:
-        return no_answer_text(answer)
-    blocks = []
+        return "\n".join(_wrapped(no_answer_text(answer), width, "", ""))
+    lines: list[str] = []
     for number, quote in enumerate(answer.quotes, start=1):
-        blocks.append(f"{number}. “{_terminal_quote(quote, color)}”")
-        blocks.append(f"   — {source_line(quote.source)}")
+        opening, closing = ("", "") if _OWN_QUOTATION.search(quote.text) else ("“", "”")
+        number_prefix = f"{number}. "
+        spans = _line_spans(
+            quote.text, width, len(number_prefix) + len(opening), len(number_prefix), len(closing)
+        )
+        for position, (first, last) in enumerate(spans):
+            prefix = number_prefix + opening if position == 0 else " " * len(number_prefix)
+            suffix = closing if position == len(spans) - 1 else ""
+            lines.append(prefix + _terminal_quote(quote, first, last, color) + suffix)
+        lines.extend(_wrapped(f"— {source_line(quote.source)}", width, "   ", "     "))
         for extra in (quote.source.url, also_line(quote)):
             if extra:
-                blocks.append(f"     {extra}")
-        blocks.append("")
-    return "\n".join(blocks).rstrip()
+                lines.extend(_wrapped(extra, width, "     ", "     "))
+        lines.append("")
+    return "\n".join(lines).rstrip()
 
 
-def _terminal_quote(quote: Quote, color: bool) -> str:
+_OWN_QUOTATION = re.compile(r'^[\s(]*["“]|["”][\s)]*$')
+_WORD = re.compile(r"\S+")
+
+
+def _line_spans(
+    text: str, width: int | None, first_indent: int, indent: int, tail: int
+) -> list[Span]:
+    """Where each line of ``text`` starts and ends once wrapped to ``width`` (one line when
+    None); the first line is indented ``first_indent``, the others ``indent``, and the last
+    keeps room for ``tail`` more characters. A word longer than a line gets one to itself."""
+    words = [match.span() for match in _WORD.finditer(text)]
+    if width is None or not words:
+        return [(0, len(text))]
+    lines: list[Span] = []
+    for position, (start, end) in enumerate(words):
+        reach = end + (tail if position == len(words) - 1 else 0)
+        if lines:
+            line_start = lines[-1][0]
+            room = width - (first_indent if len(lines) == 1 else indent)
+            if reach - line_start <= room:
+                lines[-1] = (line_start, end)
+                continue
+        lines.append((start, end))
+    return lines
+
+
+def _wrapped(text: str, width: int | None, first_prefix: str, prefix: str) -> list[str]:
+    spans = _line_spans(text, width, len(first_prefix), len(prefix), 0)
+    return [
+        (first_prefix if position == 0 else prefix) + text[start:end]
+        for position, (start, end) in enumerate(spans)
+    ]
+
+
+def _terminal_quote(quote: Quote, first: int, last: int, color: bool) -> str:
+    """``quote.text[first:last]``; with ``color``, its context dim and matched words bold."""
     if not color:
-        return quote.text
+        return quote.text[first:last]
     start, end = quote.answer
-    dimmed = [quote.text[:start], quote.text[end:]]
-    return (
-        (_DIM + dimmed[0] + _RESET if dimmed[0] else "")
-        + marked_between(quote.text, quote.marks, start, end, _BOLD, _RESET)
-        + (_DIM + dimmed[1] + _RESET if dimmed[1] else "")
-    )
+    pieces = []
+    for low, high, dim in ((first, start, True), (start, end, False), (end, last, True)):
+        low, high = max(low, first), min(high, last)
+        if low >= high:
+            continue
+        if dim:
+            pieces.append(_DIM + quote.text[low:high] + _RESET)
+        else:
+            pieces.append(marked_between(quote.text, quote.marks, low, high, _BOLD, _RESET))
+    return "".join(pieces)
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

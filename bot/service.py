@@ -10,16 +10,25 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import Settings
-from index import Answer, CitebotError, SearchIndex, Source, answer_question, open_index
+from index import (
+    Answer,
+    CitebotError,
+    IndexFormatError,
+    SearchIndex,
+    Source,
+    answer_question,
+    open_index,
+)
 from index.answer import candidate_quotes
 from index.candidates import Candidate
 from index.corpus import ARTICLE_SUFFIXES, article_paths
-from index.embed import load_embedder
+from index.embed import Embedder, load_embedder
 from index.progress import ProgressCallback
+from index.store import load_index, stored_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +73,8 @@ class ReindexReport:
     passages: int
     seconds: float
     warnings: tuple[str, ...]
+    saved: bool = True
+    """False when the new index is in use but could not be written to the index folder."""
 
 
 class Service:
@@ -82,15 +93,12 @@ class Service:
         one (over INLINE_VECTOR_BYTES of articles) answers lexically until a background
         thread has embedded it, unless ``wait_for_vectors``.
         """
-        embedder = load_embedder()
-        inline = wait_for_vectors or _corpus_bytes(settings.corpus_dir) <= INLINE_VECTOR_BYTES
-        index, warnings = open_index(
-            settings.corpus_dir, settings.index_path, embedder=embedder if inline else None
-        )
+        embedder = load_embedder() if wait_for_vectors else _inline_embedder(settings, None)
+        index, warnings = open_index(settings.corpus_dir, settings.index_path, embedder=embedder)
         for warning in warnings:
             log.warning("%s", warning)
         service = cls(settings, index)
-        if embedder is not None and not index.has_vectors:
+        if load_embedder() is not None and not index.has_vectors:
             threading.Thread(target=service._add_vectors, daemon=True, name="vectors").start()
         return service
 
@@ -112,6 +120,25 @@ class Service:
                 log.warning("%s", warning)
             self._index = index
             log.info("Sentence vectors ready: answers now use the semantic ranker.")
+
+    @classmethod
+    def rebuilt(
+        cls, settings: Settings, progress: ProgressCallback | None = None, *, full: bool = False
+    ) -> tuple[Service, ReindexReport]:
+        """Build the index afresh, once, as ``citebot reindex`` does: the stored index, when
+        there is a readable one, is what the report compares with and (unless ``full``)
+        what unchanged articles are reused from; nothing is built before the rebuild."""
+        started = time.perf_counter()
+        warnings: list[str] = []
+        try:
+            stored: SearchIndex | None = load_index(settings.index_path)
+        except FileNotFoundError:
+            stored = None
+        except IndexFormatError as error:
+            stored = None
+            warnings.append(f"{error}; building a new one.")
+        index, report = _rebuild(settings, stored, progress, started, reuse=not full)
+        return cls(settings, index), replace(report, warnings=(*warnings, *report.warnings))
 
     @property
     def index(self) -> SearchIndex:
@@ -153,33 +180,8 @@ class Service:
             started = time.perf_counter()
             if upload is not None:
                 self._save_upload(upload)
-            old = self._index
-            new, warnings = open_index(
-                self.settings.corpus_dir,
-                self.settings.index_path,
-                rebuild=True,
-                progress=progress,
-                previous=old,
-                embedder=load_embedder() if old.has_vectors else None,
-            )
-            self._index = new
-            old_prints = old.fingerprints
-            new_prints = new.fingerprints
-            return ReindexReport(
-                added=tuple(sorted(new_prints.keys() - old_prints.keys())),
-                removed=tuple(sorted(old_prints.keys() - new_prints.keys())),
-                changed=tuple(
-                    sorted(
-                        name
-                        for name in new_prints.keys() & old_prints.keys()
-                        if new_prints[name] != old_prints[name]
-                    )
-                ),
-                documents=len(new.sources),
-                passages=new.passage_total,
-                seconds=time.perf_counter() - started,
-                warnings=tuple(warnings),
-            )
+            self._index, report = _rebuild(self.settings, self._index, progress, started)
+            return report
         finally:
             self._reindex_lock.release()
 
@@ -217,6 +219,52 @@ def _corpus_bytes(folder: Path) -> int:
         return sum(path.stat().st_size for path in article_paths(folder))
     except (CitebotError, OSError):
         return 0
+
+
+def _rebuild(
+    settings: Settings,
+    old: SearchIndex | None,
+    progress: ProgressCallback | None,
+    started: float,
+    *,
+    reuse: bool = True,
+) -> tuple[SearchIndex, ReindexReport]:
+    """Build a new index from the corpus (reusing ``old``'s unchanged articles when
+    ``reuse``) and say how it differs from ``old``."""
+    new, warnings = open_index(
+        settings.corpus_dir,
+        settings.index_path,
+        rebuild=True,
+        progress=progress,
+        previous=old if reuse else None,
+        embedder=_inline_embedder(settings, old),
+    )
+    old_prints = old.fingerprints if old is not None else {}
+    new_prints = new.fingerprints
+    return new, ReindexReport(
+        added=tuple(sorted(new_prints.keys() - old_prints.keys())),
+        removed=tuple(sorted(old_prints.keys() - new_prints.keys())),
+        changed=tuple(
+            sorted(
+                name
+                for name in new_prints.keys() & old_prints.keys()
+                if new_prints[name] != old_prints[name]
+            )
+        ),
+        documents=len(new.sources),
+        passages=new.passage_total,
+        seconds=time.perf_counter() - started,
+        warnings=tuple(warnings),
+        saved=stored_fingerprint(settings.index_path) == new.corpus_fingerprint,
+    )
+
+
+def _inline_embedder(settings: Settings, old: SearchIndex | None) -> Embedder | None:
+    """The embedder when a rebuild should compute vectors itself: the index had them (only
+    changed articles need embedding) or the corpus is small; else None."""
+    if old is not None and old.has_vectors:
+        return load_embedder()
+    return load_embedder() if _corpus_bytes(settings.corpus_dir) <= INLINE_VECTOR_BYTES else None
 
 
 def safe_article_name(filename: str) -> str:

@@ -148,15 +148,19 @@ def _same_claim(one: frozenset[str], other: frozenset[str], idf: Callable[[str],
 
 
 def _suggestions(index: SearchIndex, question: str) -> tuple[str, ...]:
-    """Close spellings from the corpus for question words the index has never seen
-    (stopwords left out: they are never indexed, but never misspelled content either)."""
+    """Close spellings from the corpus for question words the index has never seen: only
+    spellings that are themselves indexed words, other than the word itself (a stopword
+    such as "own" for "owns" is never indexed, so it is never a useful suggestion)."""
     suggestions: list[str] = []
     for word in re.findall(r"[^\W\d_]{4,}", normalize(question)):
         terms = analyze(word)
         if not terms or index.bm25.document_frequency(terms[0]):
             continue
         spellings = index.spellings.get(word[0].lower(), {})
-        close = difflib.get_close_matches(word.lower(), spellings, n=1, cutoff=0.8)
-        if close and spellings[close[0]] not in suggestions:
-            suggestions.append(spellings[close[0]])
+        for close in difflib.get_close_matches(word.lower(), spellings, n=5, cutoff=0.8):
+            spelled = analyze(close)
+            if spelled and spelled != terms and index.bm25.document_frequency(spelled[0]):
+                if spellings[close] not in suggestions:
+                    suggestions.append(spellings[close])
+                break
     return tuple(suggestions)

@@ -7,7 +7,10 @@ Metadata comes from what the text holds (Markdown titles, bylines, date lines,
 
 from __future__ import annotations
 
+import codecs
+import errno
 import hashlib
+import os
 import re
 import tomllib
 from dataclasses import replace
@@ -17,7 +20,7 @@ from urllib.parse import urlparse
 
 from index.errors import CorpusError
 from index.models import Document, Source
-from index.passages import plain_text
+from index.passages import byline_author, html_table_count, plain_text
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 OVERRIDES_FILE = "sources.toml"
@@ -32,7 +35,6 @@ _DATE_FORMATS = (
     (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "%Y-%m-%d"),
 )
 _DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*", re.IGNORECASE)
-_BYLINE = re.compile(r"^by\s+(.+)$", re.IGNORECASE)
 _URL = re.compile(r"(https?://[^\s<>()\[\]*]+)")
 _ORIGINAL_URL = re.compile(r"^original url:\s*(.*)$", re.IGNORECASE)
 _NAME_LINE = re.compile(r"^[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3}$")
@@ -47,30 +49,49 @@ def fingerprint(data: bytes) -> str:
 
 def article_paths(folder: Path) -> list[Path]:
     """The article files of a corpus folder, in name order (hidden files left out)."""
+    return [path for path in _named_articles(folder) if path.is_file()]
+
+
+def _named_articles(folder: Path) -> list[Path]:
+    """Everything in ``folder`` named like an article, files or not (links, folders)."""
+    if folder.is_file():
+        raise CorpusError(
+            f"{folder} is a file, not a folder; give --corpus or CITEBOT_CORPUS the folder "
+            "that holds the articles."
+        )
     if not folder.is_dir():
         raise CorpusError(f"Corpus folder {folder} does not exist; set CITEBOT_CORPUS or --corpus.")
     return sorted(
         path
         for path in folder.iterdir()
-        if path.suffix.lower() in ARTICLE_SUFFIXES
-        and path.is_file()
-        and not path.name.startswith(".")
+        if path.suffix.lower() in ARTICLE_SUFFIXES and not path.name.startswith(".")
     )
 
 
 def load_corpus(folder: Path) -> tuple[list[Document], list[str]]:
-    """Read every article in ``folder``; returns the documents and a warning per skipped file.
+    """Read every article in ``folder``; returns the documents and a warning per skipped file
+    (or left-out part of one, or questionable ``sources.toml`` entry).
 
     Raises CorpusError when the folder is missing or holds no readable article.
     """
-    overrides, warnings = _read_overrides(folder)
+    named = _named_articles(folder)
+    overrides, warnings = _read_overrides(folder, {path.name for path in named})
     documents: list[Document] = []
-    for path in article_paths(folder):
+    for path in named:
+        if not path.is_file():
+            if path.is_symlink():
+                warnings.append(f"Skipped {path.name}: {_broken_link(path)}")
+            continue
         try:
             document = parse_article(path.name, path.read_bytes())
         except (OSError, ValueError) as error:
             warnings.append(f"Skipped {path.name}: {error}")
             continue
+        if tables := html_table_count(document.text):
+            warnings.append(
+                f"Left out {tables} HTML table{'s' if tables > 1 else ''} in {path.name}: "
+                "citebot reads text; write it as a Markdown table (| a | b |) to have it indexed."
+            )
         documents.append(_with_overrides(document, overrides.get(path.name, {})))
     if not documents:
         raise CorpusError(
@@ -79,14 +100,20 @@ def load_corpus(folder: Path) -> tuple[list[Document], list[str]]:
     return documents, warnings
 
 
+def _broken_link(path: Path) -> str:
+    """Why a symbolic link named like an article cannot be read."""
+    try:
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a symbolic link that loops back on itself; point it at a real file."
+        return f"a symbolic link to {os.readlink(path)}, which does not exist."
+    return "a symbolic link to something that is not a file."
+
+
 def parse_article(name: str, data: bytes) -> Document:
     """Turn one article file's bytes into a Document; ValueError says why it cannot."""
-    if b"\x00" in data:
-        raise ValueError("binary file, not text")
-    try:
-        raw = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"not UTF-8 (byte {error.start})") from None
+    raw = _decoded(data)
     lines = raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if not any(line.strip() for line in lines):
         raise ValueError("empty file")
@@ -107,6 +134,39 @@ def parse_article(name: str, data: bytes) -> Document:
     if source.url and not source.outlet:
         source = replace(source, outlet=_site_name(source.url))
     return Document(source=source, text=text, fingerprint=fingerprint(data))
+
+
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16's: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _decoded(data: bytes) -> str:
+    """UTF-8 text, or UTF-16/32 that says so with a byte-order mark; ValueError otherwise."""
+    for mark, codec in _BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                raise ValueError(f"not valid {codec.upper()} text; save it as UTF-8") from None
+    if b"\x00" in data:
+        if _looks_like_utf16(data):
+            raise ValueError("UTF-16 text without a byte-order mark; convert it to UTF-8")
+        raise ValueError("binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 (byte {error.start})") from None
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    """Mostly Latin text in UTF-16 has a zero in every other byte."""
+    sample = data[:4096]
+    halves = (sample[0::2], sample[1::2])
+    return len(sample) >= 4 and any(half.count(0) >= 0.9 * len(half) for half in halves)
 
 
 def iso_date(text: str) -> str:
@@ -151,9 +211,9 @@ def _header_fact(line: str, raw: str, facts: dict[str, str]) -> bool:
     if found_date and "date" not in facts:
         facts["date"] = found_date
         return True
-    byline = _BYLINE.match(line)
-    if byline and "author" not in facts:
-        facts["author"] = byline.group(1).strip()
+    author = byline_author(line)
+    if author and "author" not in facts:
+        facts["author"] = author
         return True
     if "title" not in facts and len(line) <= 150 and not line.endswith((".", ":")):
         facts["title"] = line
@@ -213,8 +273,11 @@ def _site_name(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def _read_overrides(folder: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """The moderator's per-file metadata overrides; a broken file is reported, not fatal."""
+def _read_overrides(
+    folder: Path, articles: set[str]
+) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The moderator's per-file metadata overrides, each value checked; a broken file, an
+    entry for no article, an unknown key or a bad value is a warning naming it, not fatal."""
     path = folder / OVERRIDES_FILE
     if not path.is_file():
         return {}, []
@@ -223,12 +286,44 @@ def _read_overrides(folder: Path) -> tuple[dict[str, dict[str, str]], list[str]]
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         return {}, [f"Ignored {OVERRIDES_FILE}: {error}; fix it to restore the overrides."]
     overrides: dict[str, dict[str, str]] = {}
+    warnings: list[str] = []
     for name, fields in table.items():
-        if isinstance(fields, dict):
-            overrides[name] = {
-                key: str(value) for key, value in fields.items() if key in _OVERRIDABLE
-            }
-    return overrides, []
+        entry = f'{OVERRIDES_FILE} ["{name}"]'
+        if not isinstance(fields, dict):
+            warnings.append(
+                f'Ignored {OVERRIDES_FILE} {name!r}: not a table; write ["{name}"] on a line '
+                'of its own and the fields (title = "…") under it.'
+            )
+            continue
+        if name not in articles:
+            warnings.append(f"Ignored {entry}: no article of that name in {folder}.")
+            continue
+        overrides[name] = {}
+        for key, value in fields.items():
+            checked, problem = _override_value(key, value)
+            if problem:
+                warnings.append(f"Ignored {entry} {key}: {problem}")
+            else:
+                overrides[name][key] = checked
+    return overrides, warnings
+
+
+def _override_value(key: str, value: object) -> tuple[str, str]:
+    """``(value, "")`` for a usable override, else ``("", what is wrong and what to write)``."""
+    if key not in _OVERRIDABLE:
+        return "", f"unknown key; the keys are {', '.join(_OVERRIDABLE)}."
+    if key == "date" and isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat(), ""
+    if not isinstance(value, str):
+        return "", f'{value!r} is not text; put it in quotes ({key} = "…").'
+    if key == "date" and value:
+        found = iso_date(value)
+        return (found, "") if found else ("", f"{value!r} is not a date; write YYYY-MM-DD.")
+    if key == "url" and value:
+        parts = urlparse(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return "", f"{value!r} is not an http:// or https:// address."
+    return value, ""
 
 
 def overrides_fingerprint(folder: Path) -> str:

@@ -21,10 +21,13 @@ from index.analyze import ANALYSIS_VERSION, analyze
 from index.bm25 import Bm25
 from index.embed import DIMENSIONS, Embedder
 from index.models import Document, Hit, Passage, Source
-from index.passages import passage_texts
+from index.passages import PASSAGES_VERSION, passage_texts
 from index.progress import Progress, ProgressCallback
 from index.sentences import SentenceSplitter
 
+TEXT_VERSION = f"passages {PASSAGES_VERSION}, analysis {ANALYSIS_VERSION}"
+"""What an index's passages and terms were made by: another value means nothing of that
+index can be reused, and a stored one is stale."""
 _SUGGESTION_WORDS = 100_000
 _WORD = re.compile(r"[^\W\d_]{3,}")
 IntArray = npt.NDArray[np.int64]
@@ -73,7 +76,7 @@ class SearchIndex:
         splitter: SentenceSplitter,
         words: Sequence[str],
         corpus_fingerprint: str,
-        analysis_version: int = ANALYSIS_VERSION,
+        text_version: str = TEXT_VERSION,
         stored: Callable[[], None] | None = None,
     ) -> None:
         self.sources = tuple(sources)
@@ -81,7 +84,7 @@ class SearchIndex:
         self.bm25 = bm25
         self.sentences = sentences
         self.splitter = splitter
-        self.analysis_version = analysis_version
+        self.text_version = text_version
         self.words = tuple(words)
         self.corpus_fingerprint = corpus_fingerprint
         self.doc_starts = doc_starts
@@ -290,7 +293,7 @@ def _vocabulary(texts: Sequence[str]) -> list[str]:
 
 def _reusable(documents: Sequence[Document], previous: SearchIndex | None) -> dict[str, _Analysed]:
     """What ``previous`` holds of the documents it has unchanged, ready to index again."""
-    if previous is None or previous.analysis_version != ANALYSIS_VERSION:
+    if previous is None or previous.text_version != TEXT_VERSION:
         return {}
     sentences = previous.sentences
     vocabulary = previous.bm25.terms

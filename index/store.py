@@ -33,14 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from index.analyze import ANALYSIS_VERSION
 from index.bm25 import Bm25
 from index.corpus import load_corpus, overrides_fingerprint
 from index.embed import MODEL_ID, Embedder
 from index.errors import IndexFormatError
 from index.models import Document, Source
 from index.progress import ProgressCallback
-from index.search_index import SearchIndex, Sentences, build_index
+from index.search_index import TEXT_VERSION, SearchIndex, Sentences, build_index
 from index.sentences import SentenceSplitter
 
 log = logging.getLogger(__name__)
@@ -73,7 +72,7 @@ class _PackedTexts(Sequence[str]):
 
 def corpus_fingerprint(documents: Sequence[Document], corpus_dir: Path) -> str:
     """One hash for everything a stored index depends on: texts, overrides, versions."""
-    digest = hashlib.sha256(f"{FORMAT_VERSION}:{ANALYSIS_VERSION}".encode())
+    digest = hashlib.sha256(f"{FORMAT_VERSION}:{TEXT_VERSION}".encode())
     digest.update(overrides_fingerprint(corpus_dir).encode())
     for document in documents:
         digest.update(f"\n{document.source.doc}:{document.fingerprint}".encode())
@@ -91,7 +90,7 @@ def save_index(index: SearchIndex, path: Path) -> None:
         manifest = {
             "format": FORMAT_VERSION,
             "corpus_fingerprint": index.corpus_fingerprint,
-            "analysis": index.analysis_version,
+            "text": index.text_version,
             "vectors": MODEL_ID if index.has_vectors else None,
             "sources": [asdict(source) for source in index.sources],
             "fingerprints": index.fingerprints,
@@ -159,6 +158,19 @@ def load_index(path: Path) -> SearchIndex:
         raise IndexFormatError(f"The index at {path} is damaged ({error})") from error
 
 
+def stored_fingerprint(path: Path) -> str | None:
+    """The corpus fingerprint of the version ``CURRENT`` names, without opening it (None
+    when there is none): a cheap way to tell whether a save took effect."""
+    try:
+        return str(
+            _read_json(path / _read_json(path / _POINTER)["current"] / _MANIFEST)[
+                "corpus_fingerprint"
+            ]
+        )
+    except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
+        return None
+
+
 def _verify(folder: Path, files: dict[str, list[Any]]) -> None:
     """Every file the manifest lists has its recorded size (cheap, first) and sha256."""
     for name, (size, _) in files.items():
@@ -197,7 +209,7 @@ def _open_version(folder: Path, manifest: dict[str, Any]) -> SearchIndex:
         splitter=SentenceSplitter.from_data(manifest["splitter"]),
         words=manifest["words"],
         corpus_fingerprint=manifest["corpus_fingerprint"],
-        analysis_version=int(manifest.get("analysis", 0)),
+        text_version=str(manifest.get("text", "")),
         stored=lambda: _verify(folder, manifest["files"]),
     )
 

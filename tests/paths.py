@@ -1,9 +1,11 @@
-"""Where the tests find the bundled seeds and the question sets."""
+"""Where the tests find the bundled seeds and the question sets: all inside the repository,
+so a clone with nothing beside it runs the whole suite."""
 
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
-DEV_QUESTIONS = REPO.parent / "shared" / "eval" / "questions.dev.jsonl"
-HELDOUT_QUESTIONS = Path(__file__).parent / "data" / "questions.heldout.jsonl"
-SQUAD_SLICE = Path(__file__).parent / "data" / "squad-slice"
+DATA = Path(__file__).parent / "data"
+DEV_QUESTIONS = DATA / "questions.dev.jsonl"
+HELDOUT_QUESTIONS = DATA / "questions.heldout.jsonl"
+SQUAD_SLICE = DATA / "squad-slice"

@@ -126,3 +126,8 @@ def test_a_tiny_corpus_still_answers(tmp_path: Path) -> None:
     index, _ = open_index(corpus, tmp_path / "index")
     assert answer_question(index, "When did the zoo reopen?").quotes[0].text == paragraphs[0]
     assert answer_question(index, "Does the zoo have lions?").quotes[0].text.endswith("lions.")
+
+
+def test_a_suggestion_is_an_indexed_word_never_a_stopword(seed_index: SearchIndex) -> None:
+    answer = answer_question(seed_index, "Who owns the FIFA World Cup?")
+    assert not answer.answered and answer.suggestions == ()

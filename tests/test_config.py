@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from bot.config import Settings, SettingsError, load_settings, settings_from
+from bot.config import DEFAULT_ENV_FILE, Settings, SettingsError, load_settings, settings_from
 from paths import REPO
 
 EXAMPLE = REPO / ".env.example"
@@ -48,7 +48,16 @@ def test_values_are_parsed(tmp_path: Path) -> None:
         ("DISCORD_GUILD_ID", "my server"),
         ("CITEBOT_COOLDOWN_SECONDS", "-1"),
         ("CITEBOT_QUOTES_PER_PAGE", "50"),
+        ("DISCORD_GUILD_ID", "-5"),
+        ("DISCORD_GUILD_ID", "0"),
+        ("CITEBOT_COOLDOWN_SECONDS", "nan"),
+        ("CITEBOT_COOLDOWN_SECONDS", "inf"),
+        ("CITEBOT_COOLDOWN_SECONDS", "-inf"),
         ("CITEBOT_MAX_UPLOAD_BYTES", "lots"),
+        ("CITEBOT_MAX_UPLOAD_BYTES", "-1"),
+        ("CITEBOT_MAX_UPLOAD_BYTES", "0"),
+        ("CITEBOT_QUOTES_PER_PAGE", "0"),
+        ("CITEBOT_LOG_LEVEL", "LOUD"),
     ],
 )
 def test_a_bad_value_names_its_setting(name: str, value: str) -> None:
@@ -63,3 +72,32 @@ def test_the_environment_wins_over_the_file(
     monkeypatch.setenv("CITEBOT_COOLDOWN_SECONDS", "1")
     settings = load_settings(tmp_path / ".env")
     assert (settings.quotes_per_page, settings.cooldown_seconds) == (4, 1.0)
+
+
+def test_a_named_settings_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "nonexistent.env")
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path)
+
+
+def test_a_settings_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    env_file = tmp_path / "latin1.env"
+    env_file.write_bytes("CITEBOT_MOD_ROLES=Modérateurs\n".encode("latin-1"))
+    with pytest.raises(SettingsError, match=r"latin1\.env is not UTF-8"):
+        load_settings(env_file)
+
+
+def test_env_file_paths_are_relative_to_the_file_and_the_default_is_the_projects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / ".env").write_text("CITEBOT_CORPUS=news\nCITEBOT_INDEX_PATH=/abs/idx\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CITEBOT_CORPUS", raising=False)
+    monkeypatch.delenv("CITEBOT_INDEX_PATH", raising=False)
+    settings = load_settings(Path("conf/.env"))
+    assert settings.corpus_dir == Path("conf/news")
+    assert settings.index_path == Path("/abs/idx")
+    assert DEFAULT_ENV_FILE == REPO / ".env"
+    assert Settings().corpus_dir == REPO / "seeds" and Settings().index_path.parent == REPO

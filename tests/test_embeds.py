@@ -126,7 +126,7 @@ def test_an_answer_page_fits_discord_limits_however_big_the_quotes(per_page: int
     page = answer_page(answer, 0, per_page)
     assert_within_limits(page.embed)
     assert page.next_offset == per_page
-    assert page.embed.title == f"Quotes 1–{per_page} of 12"
+    assert page.embed.title == (f"Quotes 1–{per_page} of 12" if per_page > 1 else "Quote 1 of 12")
     assert page.embed.description is not None
     assert page.embed.description.count("\n\n> ") == per_page - 1
 
@@ -138,6 +138,12 @@ def test_the_last_page_of_an_answer_has_no_next(seed_index: SearchIndex) -> None
     assert last.embed.title == f"Quotes 4–{len(answer.quotes)} of {len(answer.quotes)}"
     assert last.embed.footer.text == "Asked: How many troops went to Romania?"
     assert_within_limits(last.embed)
+
+
+def test_a_page_of_one_quote_is_titled_by_its_number() -> None:
+    answer = Answer("q", (QUOTE,) * 4)
+    assert answer_page(answer, 3, 3).embed.title == "Quote 4 of 4"
+    assert answer_page(answer, 1, 3).embed.title == "Quotes 2–4 of 4"
 
 
 def test_a_single_quote_needs_no_numbering() -> None:

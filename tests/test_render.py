@@ -64,3 +64,21 @@ def test_answer_json_is_the_public_contract() -> None:
             }
         ],
     }
+
+
+def test_terminal_text_wraps_to_a_width_keeping_every_word() -> None:
+    long = Quote(" ".join(["Romania"] * 30), (0, 239), ((0, 7),), MT, 1.0)
+    text = terminal_text(Answer("q", (long,)), color=False, width=40)
+    lines = text.splitlines()
+    assert all(len(line) <= 40 for line in lines[:-1])  # the URL line cannot break
+    quote_lines = lines[: next(n for n, line in enumerate(lines) if line.startswith("   — "))]
+    assert " ".join(line.strip(" “”1.") for line in quote_lines).split() == ["Romania"] * 30
+    assert quote_lines[0].startswith("1. “Romania") and quote_lines[-1].endswith("Romania”")
+    assert all(line.startswith("   Romania") for line in quote_lines[1:])
+
+
+def test_a_quote_with_its_own_quotation_marks_gets_no_more() -> None:
+    said = "“We are ready,” he added."
+    own = Quote(said, (0, len(said)), (), MT, 1.0)
+    assert terminal_text(Answer("q", (own,)), color=False).splitlines()[0] == f"1. {said}"
+    assert terminal_text(Answer("q", (QUOTE,)), color=False).startswith("1. “He spoke.")
