@@ -149,12 +149,6 @@ class SearchIndex:
             sentences.start,
         )
 
-    def previous(self, passage: Passage) -> Passage | None:
-        """The paragraph before ``passage`` in the same article, if there is one."""
-        if passage.number == 0 or self.source_of(passage.number - 1).doc != passage.doc:
-            return None
-        return self.passage(passage.number - 1)
-
 
 @dataclass(frozen=True)
 class _Analysed:
