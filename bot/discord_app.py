@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.cooldown import Cooldown, cooldown_text
 from bot.embeds import report_embed
 from bot.mentions import answer_mention, mentioned_question
-from bot.moderation import MODERATOR_PERMISSIONS, is_moderator
+from bot.moderation import is_moderator
 from bot.progress_edits import ProgressEdits
 from bot.replies import fail, report_error, run_deferring, send
 from bot.service import ArticleRejected, Service, Upload
@@ -111,7 +111,7 @@ def _add_commands(client: CitebotClient) -> None:
         replace="Overwrite an article with the same file name",
     )
     @app_commands.guild_only()
-    @app_commands.default_permissions(MODERATOR_PERMISSIONS)
+    @app_commands.default_permissions(manage_guild=True)
     async def reindex(
         interaction: discord.Interaction,
         article: discord.Attachment | None = None,
