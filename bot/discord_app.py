@@ -16,7 +16,7 @@ from bot.answers import MoreButton, answer_reply
 from bot.config import Settings
 from bot.cooldown import Cooldown, cooldown_text
 from bot.embeds import report_embed
-from bot.mentions import answer_mention, mentioned_question
+from bot.mentions import answer_mention, mentioned_question, question_text
 from bot.moderation import is_moderator
 from bot.progress_edits import ProgressEdits
 from bot.replies import fail, report_error, run_deferring, send
@@ -98,7 +98,8 @@ def _add_commands(client: CitebotClient) -> None:
         if wait:
             await fail(interaction, cooldown_text(wait))
             return
-        answer = await run_deferring(interaction, lambda: service.answer(question))
+        words = question_text(question)
+        answer = await run_deferring(interaction, lambda: service.answer(words))
         await send(interaction, answer_reply(answer, 0, settings.quotes_per_page))
 
     @tree.command(description="List the indexed articles.")
