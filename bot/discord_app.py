@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -27,6 +29,12 @@ from index import MAX_QUESTION_CHARACTERS, Answer, CitebotError
 log = logging.getLogger(__name__)
 
 NOT_A_MODERATOR = "Only moderators (Manage Server, or a moderator role) can rebuild the index."
+REFUSED_TOKEN = (
+    "Discord refused DISCORD_TOKEN; copy the bot's token from the developer portal "
+    "(Bot → Reset Token) into .env."
+)
+AUTHENTICATION_FAILED = 4004
+"""The gateway's close code for a token it does not accept."""
 
 
 class CitebotTree(app_commands.CommandTree):
@@ -46,10 +54,13 @@ class CitebotClient(discord.Client):
     progress_every = 3.0
     """Seconds between progress edits of a running /reindex reply (Discord rate-limits edits)."""
 
-    def __init__(self, settings: Settings, service: Service) -> None:
+    def __init__(self, settings: Settings, service: Service, **options: Any) -> None:
+        """``options`` go to discord.Client (tests shorten ``heartbeat_timeout``)."""
         intents = discord.Intents.default()
         intents.message_content = True
-        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none())
+        super().__init__(
+            intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options
+        )
         self.settings = settings
         self.service = service
         self.cooldown = Cooldown(settings.cooldown_seconds)
@@ -145,10 +156,14 @@ def run_bot(settings: Settings) -> None:
         # log_handler=None: the CLI configures logging, not discord.py.
         client.run(settings.discord_token, log_handler=None)
     except discord.LoginFailure:
-        raise CitebotError(
-            "Discord refused DISCORD_TOKEN; copy the bot's token from the developer portal "
-            "(Bot → Reset Token) into .env."
-        ) from None
+        raise CitebotError(REFUSED_TOKEN) from None
+    except discord.ConnectionClosed as closed:
+        if closed.code != AUTHENTICATION_FAILED:
+            raise
+        raise CitebotError(REFUSED_TOKEN) from None
+    except (aiohttp.ClientConnectionError, OSError) as error:
+        # Only logging in gives up like this; a connection lost later is retried.
+        raise CitebotError(f"cannot reach Discord: {error}") from None
     except discord.PrivilegedIntentsRequired:
         raise CitebotError(
             "Turn on the Message Content intent for the bot in the developer portal "

@@ -286,11 +286,12 @@ def fake_discord_on_a_thread(*, strict: bool = True) -> Iterator[Discord]:
 
 @asynccontextmanager
 async def connected(
-    discord: Discord, settings: Settings, service: Service | None = None
+    discord: Discord, settings: Settings, service: Service | None = None, **options: Any
 ) -> AsyncIterator[CitebotClient]:
-    """The real citebot client logged in to the fake Discord, closed afterwards."""
+    """The real citebot client logged in to the fake Discord, closed afterwards; ``options``
+    go to discord.Client."""
     service = service or await asyncio.to_thread(HeldService.open, settings)
-    client = CitebotClient(settings, service)
+    client = CitebotClient(settings, service, **options)
     discord.fake.identified.clear()
     running = asyncio.create_task(client.start(settings.discord_token))
     identified = asyncio.create_task(discord.fake.identified.wait())

@@ -162,10 +162,11 @@ class FakeDiscord:
 
     async def dispatch(self, event: str, data: Json) -> None:
         """Send a gateway event to the bot once it has a session (kept for replay while it
-        is reconnecting); an interaction's 3 seconds start now."""
+        is reconnecting); an interaction's 3 seconds start then."""
+        await asyncio.wait_for(self.identified.wait(), WAIT_SECONDS)
         if event == "INTERACTION_CREATE":
             self.interactions[data["token"]] = InteractionState(self.clock.now())
-        await asyncio.wait_for(self.gateway.dispatch(event, data), WAIT_SECONDS)
+        await self.gateway.dispatch(event, data)
 
     def refuse(
         self,
