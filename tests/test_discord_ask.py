@@ -131,6 +131,19 @@ async def test_an_empty_or_huge_question_gets_a_private_explanation(
 
 
 @scenario
+async def test_a_long_markdown_heavy_quote_is_trimmed_to_a_useful_length(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    sentence = " ".join(["**Zanzibar** pelicans _migrate_ across ||the Indian Ocean||"] * 330)
+    assert len(sentence) > 19_000
+    (settings.corpus_dir / "pelicans.md").write_text(f"# Pelicans\n\n{sentence} in October.\n")
+    async with fake_discord() as discord, connected(discord, settings):
+        call = await ask(discord, "When do Zanzibar pelicans migrate across the Indian Ocean?")
+    description = call.message["embeds"][0]["description"]
+    assert len(description) > 3000
+    assert description.count("Zanzibar") > 20
+
+
+@scenario
 async def test_a_slow_answer_is_deferred_then_filled_in(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     service = HeldService.open(settings)
