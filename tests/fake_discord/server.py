@@ -165,8 +165,12 @@ class FakeDiscord:
         is reconnecting); an interaction's 3 seconds start then."""
         await asyncio.wait_for(self.identified.wait(), WAIT_SECONDS)
         if event == "INTERACTION_CREATE":
-            self.interactions[data["token"]] = InteractionState(self.clock.now())
+            self.interaction_created(data["token"])
         await self.gateway.dispatch(event, data)
+
+    def interaction_created(self, token: str) -> None:
+        """Start an interaction's clocks: 3 s to a first response, 15 minutes of token."""
+        self.interactions[token] = InteractionState(self.clock.now())
 
     def refuse(
         self,
@@ -207,13 +211,11 @@ class FakeDiscord:
             headers["X-RateLimit-Global"] = "true"
         self.refuse(method, path, 429, body, headers, times)
 
-    def acknowledgement_seconds(self) -> list[float]:
-        """For each acknowledged interaction, the fake-clock seconds until its first response."""
-        return [
-            state.acknowledged - state.created
-            for state in self.interactions.values()
-            if state.acknowledged is not None
-        ]
+    def acknowledgement_seconds(self, token: str) -> float:
+        """Seconds by the fake's clock from an interaction to its (accepted) first response."""
+        state = self.interactions[token]
+        assert state.acknowledged is not None, "the interaction was never acknowledged"
+        return state.acknowledged - state.created
 
     async def wait_for(self, predicate: Callable[[Call], bool]) -> Call:
         """The first recorded call that matches, waiting for it."""
