@@ -10,7 +10,6 @@ import asyncio
 import logging
 from typing import Any
 
-import aiohttp
 import discord
 from discord import app_commands
 
@@ -161,8 +160,9 @@ def run_bot(settings: Settings) -> None:
         if closed.code != AUTHENTICATION_FAILED:
             raise
         raise CitebotError(REFUSED_TOKEN) from None
-    except (aiohttp.ClientConnectionError, OSError) as error:
-        # Only logging in gives up like this; a connection lost later is retried.
+    except OSError as error:
+        # aiohttp's "cannot connect" errors are OSErrors. Only logging in gives up like
+        # this; discord.py retries a connection lost later.
         raise CitebotError(f"cannot reach Discord: {error}") from None
     except discord.PrivilegedIntentsRequired:
         raise CitebotError(
