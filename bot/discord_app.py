@@ -82,8 +82,9 @@ class CitebotClient(discord.Client):
         log.info("connected as %s to %d guilds", self.user, len(self.guilds))
 
     async def answer(self, question: str) -> Answer:
-        """Ask the shared service, off the event loop."""
-        return await asyncio.to_thread(self.service.answer, question)
+        """Ask the shared service, off the event loop, without Discord's mention markup
+        (a More button made before it was left out may still carry some)."""
+        return await asyncio.to_thread(self.service.answer, question_text(question))
 
     async def on_message(self, message: discord.Message) -> None:
         """Answer ``@citebot question``; messages from bots (itself included) are ignored."""

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import discord.utils
+import pytest
 
 from fake_discord.gateway import IDENTIFY, RESUME, ZLIB_STREAM
 from fake_discord.harness import Discord, connected, fake_discord, make_settings, scenario
@@ -76,8 +77,11 @@ async def test_when_heartbeats_go_unacknowledged_the_bot_reconnects_and_resumes(
 
 @scenario
 async def test_the_gateway_speaks_zlib_stream_when_the_client_asks_for_it(tmp_path: Path) -> None:
-    asked = getattr(discord.utils, "_ActiveDecompressionContext", None)
-    expected = getattr(asked, "COMPRESSION_TYPE", ZLIB_STREAM)
+    # discord.py 2.4 always asks for zlib-stream; later ones prefer zstd-stream when they
+    # can decompress it, which the fake does not speak.
+    context = getattr(discord.utils, "_ActiveDecompressionContext", None)
+    if getattr(context, "COMPRESSION_TYPE", ZLIB_STREAM) != ZLIB_STREAM:
+        pytest.skip("this discord.py asks for zstd-stream")
     async with fake_discord() as fake, connected(fake, make_settings(tmp_path)):
         assert await answers(fake)
-    assert fake.fake.gateway.compression == expected == ZLIB_STREAM
+    assert fake.fake.gateway.compression == ZLIB_STREAM
