@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -16,8 +17,8 @@ from bot.answers import MoreButton, answer_reply
 from bot.config import Settings
 from bot.cooldown import Cooldown, cooldown_text
 from bot.embeds import report_embed
-from bot.mentions import answer_mention, mentioned_question
-from bot.moderation import MODERATOR_PERMISSIONS, is_moderator
+from bot.mentions import answer_mention, mentioned_question, question_text
+from bot.moderation import is_moderator
 from bot.progress_edits import ProgressEdits
 from bot.replies import fail, report_error, run_deferring, send
 from bot.service import ArticleRejected, Service, Upload
@@ -27,6 +28,12 @@ from index import MAX_QUESTION_CHARACTERS, Answer, CitebotError
 log = logging.getLogger(__name__)
 
 NOT_A_MODERATOR = "Only moderators (Manage Server, or a moderator role) can rebuild the index."
+REFUSED_TOKEN = (
+    "Discord refused DISCORD_TOKEN; copy the bot's token from the developer portal "
+    "(Bot → Reset Token) into .env."
+)
+AUTHENTICATION_FAILED = 4004
+"""The gateway's close code for a token it does not accept."""
 
 
 class CitebotTree(app_commands.CommandTree):
@@ -46,10 +53,13 @@ class CitebotClient(discord.Client):
     progress_every = 3.0
     """Seconds between progress edits of a running /reindex reply (Discord rate-limits edits)."""
 
-    def __init__(self, settings: Settings, service: Service) -> None:
+    def __init__(self, settings: Settings, service: Service, **options: Any) -> None:
+        """``options`` go to discord.Client (tests shorten ``heartbeat_timeout``)."""
         intents = discord.Intents.default()
         intents.message_content = True
-        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none())
+        super().__init__(
+            intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options
+        )
         self.settings = settings
         self.service = service
         self.cooldown = Cooldown(settings.cooldown_seconds)
@@ -72,8 +82,9 @@ class CitebotClient(discord.Client):
         log.info("connected as %s to %d guilds", self.user, len(self.guilds))
 
     async def answer(self, question: str) -> Answer:
-        """Ask the shared service, off the event loop."""
-        return await asyncio.to_thread(self.service.answer, question)
+        """Ask the shared service, off the event loop, without Discord's mention markup
+        (a More button made before it was left out may still carry some)."""
+        return await asyncio.to_thread(self.service.answer, question_text(question))
 
     async def on_message(self, message: discord.Message) -> None:
         """Answer ``@citebot question``; messages from bots (itself included) are ignored."""
@@ -98,7 +109,8 @@ def _add_commands(client: CitebotClient) -> None:
         if wait:
             await fail(interaction, cooldown_text(wait))
             return
-        answer = await run_deferring(interaction, lambda: service.answer(question))
+        words = question_text(question)
+        answer = await run_deferring(interaction, lambda: service.answer(words))
         await send(interaction, answer_reply(answer, 0, settings.quotes_per_page))
 
     @tree.command(description="List the indexed articles.")
@@ -111,7 +123,7 @@ def _add_commands(client: CitebotClient) -> None:
         replace="Overwrite an article with the same file name",
     )
     @app_commands.guild_only()
-    @app_commands.default_permissions(MODERATOR_PERMISSIONS)
+    @app_commands.default_permissions(manage_guild=True)
     async def reindex(
         interaction: discord.Interaction,
         article: discord.Attachment | None = None,
@@ -144,10 +156,15 @@ def run_bot(settings: Settings) -> None:
         # log_handler=None: the CLI configures logging, not discord.py.
         client.run(settings.discord_token, log_handler=None)
     except discord.LoginFailure:
-        raise CitebotError(
-            "Discord refused DISCORD_TOKEN; copy the bot's token from the developer portal "
-            "(Bot → Reset Token) into .env."
-        ) from None
+        raise CitebotError(REFUSED_TOKEN) from None
+    except discord.ConnectionClosed as closed:
+        if closed.code != AUTHENTICATION_FAILED:
+            raise
+        raise CitebotError(REFUSED_TOKEN) from None
+    except OSError as error:
+        # aiohttp's "cannot connect" errors are OSErrors. Only logging in gives up like
+        # this; discord.py retries a connection lost later.
+        raise CitebotError(f"cannot reach Discord: {error}") from None
     except discord.PrivilegedIntentsRequired:
         raise CitebotError(
             "Turn on the Message Content intent for the bot in the developer portal "

@@ -138,15 +138,22 @@ def _fitted_quote(quote: Quote, room: int) -> str:
     start, end = quote.answer
     sentence = quote.text[start:end]
     marks = [(a - start, b - start) for a, b in quote.marks]
-    keep = len(sentence)
-    while keep > 0:
+
+    def cut_to(keep: int) -> str:
         text = clip(sentence, keep)
-        rendered = _block_quote(text, (0, len(text)), marks)
+        return _block_quote(text, (0, len(text)), marks)
+
+    # Escaping can more than double Markdown-heavy text, so the longest cut that fits is
+    # searched for (rendering never shortens text, so it is at most ``room`` long).
+    fitted, low, high = "> " + _ELLIPSIS, 1, min(len(sentence), room)
+    while low <= high:
+        keep = (low + high) // 2
+        rendered = cut_to(keep)
         if len(rendered) <= room:
-            return rendered
-        # Escaping only lengthens text, so cutting the overflow always makes progress.
-        keep -= len(rendered) - room
-    return "> " + _ELLIPSIS
+            fitted, low = rendered, keep + 1
+        else:
+            high = keep - 1
+    return fitted
 
 
 def quote_block(quote: Quote, room: int) -> str:

@@ -25,12 +25,21 @@ log = logging.getLogger(__name__)
 _COOLDOWN_NOTE_SECONDS = 10
 
 
+# @everyone/@here, user <@1>/<@!1>, role <@&1> and channel <#1> mentions, custom emoji <:n:1>.
+_MARKUP = re.compile(r"(?<!\w)@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>")
+
+
+def question_text(content: str) -> str:
+    """The words of a question without Discord's mention and emoji markup, which would
+    otherwise count as question words (and be echoed back)."""
+    return " ".join(_MARKUP.sub(" ", content).split())
+
+
 def mentioned_question(content: str, bot_id: int) -> str | None:
-    """The text around an explicit ``<@bot_id>`` mention, or None when there is none."""
-    mention = re.compile(rf"<@!?{bot_id}>")
-    if not mention.search(content):
+    """The question around an explicit ``<@bot_id>`` mention, or None when there is none."""
+    if not re.search(rf"<@!?{bot_id}>", content):
         return None
-    return " ".join(mention.sub(" ", content).split())
+    return question_text(content)
 
 
 async def answer_mention(client: CitebotClient, message: discord.Message, question: str) -> None:

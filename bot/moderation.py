@@ -10,8 +10,6 @@ from collections.abc import Sequence
 
 import discord
 
-MODERATOR_PERMISSIONS = discord.Permissions(manage_guild=True)
-
 
 def is_moderator(interaction: discord.Interaction, mod_roles: Sequence[str]) -> bool:
     """True when the person behind ``interaction`` may manage the index in this guild."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fake_discord.harness import BotLog, bot_log
 from index import SearchIndex, open_index
 from index.embed import load_embedder
 from paths import SEEDS
@@ -27,3 +29,10 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
 def corpus(tmp_path: Path) -> Path:
     """A private copy of the seeds that a test may change."""
     return Path(shutil.copytree(SEEDS, tmp_path / "corpus"))
+
+
+@pytest.fixture
+def log() -> Iterator[BotLog]:
+    """What citebot logs during the test, to wait for and read."""
+    with bot_log() as lines:
+        yield lines

@@ -120,6 +120,16 @@ def test_a_huge_quote_is_cut_to_its_room_keeping_the_answer_start(room: int) -> 
     assert "…**" in block
 
 
+@pytest.mark.parametrize("room", [300, 1300, 4000])
+def test_a_markdown_heavy_sentence_keeps_most_of_its_room(room: int) -> None:
+    sentence = " ".join(["**Troops** _went_ to ||Romania|| *again*"] * 500)
+    marks = tuple((start, start + 6) for start in range(2, len(sentence), 41))
+    quote = Quote(sentence, (0, len(sentence)), marks, WSWS, 1.0)
+    block = quote_block(quote, room)
+    assert 0.8 * room <= len(block) <= room
+    assert block.startswith("> **\\*\\*__Troops__\\*\\* \\_went\\_ to \\|\\|Romania")
+
+
 @pytest.mark.parametrize("per_page", [1, 3, 10])
 def test_an_answer_page_fits_discord_limits_however_big_the_quotes(per_page: int) -> None:
     answer = Answer("q", tuple(huge_quote(number) for number in range(12)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import shutil
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -94,6 +95,50 @@ class HeldService(Service):
         return super().reindex(held, upload)
 
 
+class BotLog(logging.Handler):
+    """citebot's log lines as they are written, so a test can wait for one (the bot logs
+    from the event loop and from worker threads)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+        self._written = threading.Condition()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self._written:
+            self.lines.append(record.getMessage())
+            self._written.notify_all()
+
+    async def naming(self, word: str, ending: str) -> list[str]:
+        """The lines that name ``word``, once one of them contains ``ending``."""
+
+        def found() -> list[str]:
+            return [line for line in self.lines if word in line]
+
+        def wait() -> list[str]:
+            with self._written:
+                self._written.wait_for(
+                    lambda: any(ending in line for line in found()), WAIT_SECONDS
+                )
+                return found()
+
+        return await asyncio.to_thread(wait)
+
+
+@contextmanager
+def bot_log() -> Iterator[BotLog]:
+    """Collect what the ``bot`` package logs at INFO and above while the block runs."""
+    handler, logger = BotLog(), logging.getLogger("bot")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 @dataclass
 class Sent:
     """An interaction the test sent, to find the bot's answers to it."""
@@ -109,9 +154,12 @@ class Sent:
 
 
 def shows_message(call: Call) -> bool:
-    """Whether ``call`` puts words or an embed in front of someone (not a bare deferral)."""
-    return call.method in ("POST", "PATCH") and bool(
-        call.message.get("content") or call.message.get("embeds")
+    """Whether ``call`` put words or an embed in front of someone (not a bare deferral, nor
+    a request Discord refused)."""
+    return (
+        call.method in ("POST", "PATCH")
+        and call.status < 300
+        and bool(call.message.get("content") or call.message.get("embeds"))
     )
 
 
@@ -176,6 +224,7 @@ class Discord:
             lambda call: (
                 call.path.endswith("/messages")
                 and call.method == "POST"
+                and call.status < 300
                 and str((call.body.get("message_reference") or {}).get("message_id"))
                 == message["id"]
             )
@@ -205,11 +254,16 @@ async def fake_discord(*, strict: bool = True) -> AsyncIterator[Discord]:
         Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
         await fake.stop()
     refused = [
-        f"{call.method} {call.path} -> {call.status}" for call in fake.calls if call.status >= 400
+        f"{call.method} {call.path} -> {call.status}"
+        for call in fake.calls
+        if call.status >= 400 and not call.injected
     ]
     assert not (strict and refused), refused
-    for call in filter(shows_message, fake.calls):
-        assert call.message.get("allowed_mentions") == {"parse": []}, call
+    for call in fake.calls:
+        if call.method in ("POST", "PATCH") and call.message.get(
+            "content", call.message.get("embeds")
+        ):
+            assert call.message.get("allowed_mentions") == {"parse": []}, call
 
 
 @contextmanager
@@ -232,11 +286,12 @@ def fake_discord_on_a_thread(*, strict: bool = True) -> Iterator[Discord]:
 
 @asynccontextmanager
 async def connected(
-    discord: Discord, settings: Settings, service: Service | None = None
+    discord: Discord, settings: Settings, service: Service | None = None, **options: Any
 ) -> AsyncIterator[CitebotClient]:
-    """The real citebot client logged in to the fake Discord, closed afterwards."""
+    """The real citebot client logged in to the fake Discord, closed afterwards; ``options``
+    go to discord.Client."""
     service = service or await asyncio.to_thread(HeldService.open, settings)
-    client = CitebotClient(settings, service)
+    client = CitebotClient(settings, service, **options)
     discord.fake.identified.clear()
     running = asyncio.create_task(client.start(settings.discord_token))
     identified = asyncio.create_task(discord.fake.identified.wait())
