@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.analyze import analyze, normalize, term_spans
-from index.candidates import Candidate, Question, candidates, read_question
+from index.analyze import analyze, is_number, normalize, term_spans
+from index.candidates import SEMANTIC_FEATURES, Candidate, Question, candidates, read_question
 from index.embed import load_embedder
 from index.errors import QuestionError
 from index.learned import load_model, signals
@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARACTERS = 500
 _TAG = re.compile(r"<[^<>\n]{1,100}>")
 """Markup that is not words: HTML tags, chat mentions such as <@123>, <https://…> links."""
-_QUOTE_MARGIN = 2.5
-"""Ranker score below the best at which a further quote is no longer worth showing."""
+_FURTHER_QUOTE_COVERAGE = 0.5
+"""A quote after the first must cover at least this share of the question weight that the
+first covers: fewer of the question's words, and it answers something else."""
 _SAME_CLAIM = 0.5
 """Share of shared terms, beyond the question's, above which two quotes say the same thing."""
 _MIN_SHARED_CLAIM_TERMS = 3
@@ -54,7 +55,9 @@ def answer_question(index: SearchIndex, question: str, limit: int = 9) -> Answer
     confidence = round(model.confidence.of(signals(rows, scores, model.semantic)), 4)
     if confidence < model.confidence.threshold:
         return Answer(question, (), _suggestions(index, question), confidence)
-    return Answer(question, _grouped(index, found, scores, asked, limit), (), confidence)
+    coverage = rows[:, SEMANTIC_FEATURES.index("window_coverage")]
+    quotes = _grouped(index, found, scores, coverage, asked, limit)
+    return Answer(question, quotes, (), confidence)
 
 
 def candidate_quotes(index: SearchIndex, question: str) -> Sequence[Candidate]:
@@ -88,6 +91,7 @@ def _grouped(
     index: SearchIndex,
     found: Sequence[Candidate],
     scores: np.ndarray,
+    coverage: np.ndarray,
     asked: Question,
     limit: int,
 ) -> tuple[Quote, ...]:
@@ -96,13 +100,16 @@ def _grouped(
     "also reported by" source of the first."""
     kept: list[_Ranked] = []
     also: list[list[Source]] = []
-    best = float(scores.max())
+    order = np.argsort(-scores, kind="stable").tolist()
+    least = _FURTHER_QUOTE_COVERAGE * float(coverage[order[0]])
     question_terms = frozenset(asked.terms)
     idf = index.bm25.idf
-    for number in np.argsort(-scores, kind="stable").tolist():
-        score = float(scores[number])
-        if score < best - _QUOTE_MARGIN or len(kept) >= limit:
+    for number in order:
+        if len(kept) >= limit:
             break
+        if coverage[number] < least:
+            continue
+        score = float(scores[number])
         candidate = found[number]
         if any(_overlaps(candidate, other.candidate) for other in kept):
             continue
@@ -138,11 +145,15 @@ def _quote(ranked: _Ranked, asked: Question) -> Quote:
 
 
 def _same_claim(one: frozenset[str], other: frozenset[str], idf: Callable[[str], float]) -> bool:
-    """Whether two quotes add mostly the same words to the question, weighing words by IDF
-    so that names every article mentions count for little."""
+    """Whether two quotes add the same facts to the question: the same figures (every
+    number of the quote with fewer numbers is in the other), or mostly the same words,
+    weighing words by IDF so that names every article mentions count for little."""
     shared = one & other
     if len(shared) < _MIN_SHARED_CLAIM_TERMS:
         return False
+    figures = min((set(filter(is_number, one)), set(filter(is_number, other))), key=len)
+    if figures and figures <= shared:
+        return True
     lighter = min(sum(map(idf, one)), sum(map(idf, other)))
     return lighter > 0 and sum(map(idf, shared)) / lighter >= _SAME_CLAIM
 

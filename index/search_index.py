@@ -25,7 +25,7 @@ from index.passages import PASSAGES_VERSION, passage_texts
 from index.progress import Progress, ProgressCallback
 from index.sentences import SentenceSplitter
 
-TEXT_VERSION = f"passages {PASSAGES_VERSION}, analysis {ANALYSIS_VERSION}"
+TEXT_VERSION = f"passages {PASSAGES_VERSION}, sentences 2, analysis {ANALYSIS_VERSION}"
 """What an index's passages and terms were made by: another value means nothing of that
 index can be reused, and a stored one is stale."""
 _SUGGESTION_WORDS = 100_000
@@ -201,13 +201,25 @@ def build_index(
 
 
 def _analyse(texts: list[str], splitter: SentenceSplitter) -> _Analysed:
-    spans = [list(splitter.spans(text)) or [(0, len(text))] for text in texts]
+    spans = [_sentence_spans(text, splitter) for text in texts]
     terms = [
         analyze(text[start:end])
         for text, passage_spans in zip(texts, spans, strict=True)
         for start, end in passage_spans
     ]
     return _Analysed(texts, spans, terms)
+
+
+def _sentence_spans(text: str, splitter: SentenceSplitter) -> list[tuple[int, int]]:
+    """Punkt's sentences of a passage, with a "sentence" of punctuation alone (a stray
+    ".." after a full stop) joined to the one before: it is nothing to quote."""
+    spans: list[tuple[int, int]] = []
+    for start, end in splitter.spans(text):
+        if spans and not any(character.isalnum() for character in text[start:end]):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans or [(0, len(text))]
 
 
 def _assemble(
