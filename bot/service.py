@@ -2,6 +2,10 @@
 
 Discord and the console call only this. Reindexing builds a new index off to the side
 and swaps it in with one assignment, so questions asked meanwhile use the old one.
+
+Other processes (a second bot, ``citebot reindex``) may share the index folder: building
+and saving happen under the folder's lock, and a newer version another process saved is
+noticed before each question (one small file read) and swapped in once it is loaded.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from index.candidates import Candidate
 from index.corpus import ARTICLE_SUFFIXES, article_paths
 from index.embed import Embedder, load_embedder
 from index.progress import ProgressCallback
-from index.store import load_index, stored_fingerprint
+from index.store import index_lock, load_index, stored_fingerprint, stored_version
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +87,12 @@ class Service:
     def __init__(self, settings: Settings, index: SearchIndex) -> None:
         self.settings = settings
         self._index = index
+        self._followed = stored_version(settings.index_path)
+        """The stored version named in ``CURRENT`` that ``_index`` accounts for: only a
+        change from it is another process's work to follow."""
         self._reindex_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
+        self._follow_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, *, wait_for_vectors: bool = False) -> Service:
@@ -94,18 +103,22 @@ class Service:
         thread has embedded it, unless ``wait_for_vectors``.
         """
         embedder = load_embedder() if wait_for_vectors else _inline_embedder(settings, None)
-        index, warnings = open_index(settings.corpus_dir, settings.index_path, embedder=embedder)
+        with index_lock(settings.index_path):
+            index, warnings = open_index(
+                settings.corpus_dir, settings.index_path, embedder=embedder
+            )
+            service = cls(settings, index)
         for warning in warnings:
             log.warning("%s", warning)
-        service = cls(settings, index)
         if load_embedder() is not None and not index.has_vectors:
             threading.Thread(target=service._add_vectors, daemon=True, name="vectors").start()
         return service
 
     def _add_vectors(self) -> None:
         """Embed the current index's sentences and swap the result in (reindex lock held)."""
-        with self._reindex_lock:
+        with self._reindex_lock, index_lock(self.settings.index_path):
             log.info("Computing sentence vectors; answering lexically until they are ready.")
+            self.follow()
             try:
                 index, warnings = open_index(
                     self.settings.corpus_dir,
@@ -118,7 +131,7 @@ class Service:
                 return
             for warning in warnings:
                 log.warning("%s", warning)
-            self._index = index
+            self._swap(index)
             log.info("Sentence vectors ready: answers now use the semantic ranker.")
 
     @classmethod
@@ -130,15 +143,17 @@ class Service:
         what unchanged articles are reused from; nothing is built before the rebuild."""
         started = time.perf_counter()
         warnings: list[str] = []
-        try:
-            stored: SearchIndex | None = load_index(settings.index_path)
-        except FileNotFoundError:
-            stored = None
-        except IndexFormatError as error:
-            stored = None
-            warnings.append(f"{error}; building a new one.")
-        index, report = _rebuild(settings, stored, progress, started, reuse=not full)
-        return cls(settings, index), replace(report, warnings=(*warnings, *report.warnings))
+        with index_lock(settings.index_path):
+            try:
+                stored: SearchIndex | None = load_index(settings.index_path)
+            except FileNotFoundError:
+                stored = None
+            except IndexFormatError as error:
+                stored = None
+                warnings.append(f"{error}; building a new one.")
+            index, report = _rebuild(settings, stored, progress, started, reuse=not full)
+            service = cls(settings, index)
+        return service, replace(report, warnings=(*warnings, *report.warnings))
 
     @property
     def index(self) -> SearchIndex:
@@ -150,6 +165,7 @@ class Service:
 
     def answer(self, question: str, limit: int = 9) -> Answer:
         """Answer from whichever index is current when the question arrives."""
+        self._notice_newer()
         return answer_question(self._index, question, limit=limit)
 
     def candidates(self, question: str) -> Sequence[Candidate]:
@@ -158,6 +174,7 @@ class Service:
 
     def sources(self) -> tuple[SourceInfo, ...]:
         """The indexed articles in corpus order, with their passage counts."""
+        self._notice_newer()
         index = self._index
         return tuple(
             SourceInfo(source, index.passage_count(source.doc)) for source in index.sources
@@ -180,10 +197,61 @@ class Service:
             started = time.perf_counter()
             if upload is not None:
                 self._save_upload(upload)
-            self._index, report = _rebuild(self.settings, self._index, progress, started)
+            with index_lock(self.settings.index_path):
+                self.follow()  # reuse, and compare with, what another process saved last
+                index, report = _rebuild(self.settings, self._index, progress, started)
+                self._swap(index)
             return report
         finally:
             self._reindex_lock.release()
+
+    def follow(self) -> bool:
+        """Load and swap in the version another process made current in the index folder,
+        if there is one this service has not followed yet; True when it swapped.
+
+        A version that cannot be loaded is logged and not tried again; the index in
+        memory stays in use.
+        """
+        followed, path = self._followed, self.settings.index_path
+        name = stored_version(path)
+        if name is None or name == followed:
+            return False
+        index: SearchIndex | None = None
+        if name != self._index.version:
+            try:
+                index = load_index(path)
+            except (FileNotFoundError, IndexFormatError) as error:
+                log.warning("Cannot follow the index another process saved at %s: %s", path, error)
+        with self._swap_lock:
+            if self._followed != followed:
+                return False  # a rebuild here, or another follow, got there first
+            self._followed = index.version if index is not None else name
+            if index is not None:
+                self._index = index
+        if index is not None:
+            log.info("Answering from the index %s saved by another process.", index.version)
+        return index is not None
+
+    def _notice_newer(self) -> None:
+        """Before a question: when ``CURRENT`` names a version not followed yet, load it in
+        a background thread (one at a time); this question still uses the index in memory."""
+        if stored_version(self.settings.index_path) in (None, self._followed):
+            return
+        if self._follow_lock.acquire(blocking=False):
+            threading.Thread(target=self._follow_then_release, daemon=True, name="follow").start()
+
+    def _follow_then_release(self) -> None:
+        try:
+            self.follow()
+        finally:
+            self._follow_lock.release()
+
+    def _swap(self, index: SearchIndex) -> None:
+        """Put a rebuilt ``index`` in use; called with the folder's lock held, so ``CURRENT``
+        names what it saved (or, when saving failed, what it replaces)."""
+        with self._swap_lock:
+            self._index = index
+            self._followed = stored_version(self.settings.index_path)
 
     def _save_upload(self, upload: Upload) -> Path:
         """Save an uploaded article into the corpus folder after checking it.

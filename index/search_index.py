@@ -78,6 +78,7 @@ class SearchIndex:
         corpus_fingerprint: str,
         text_version: str = TEXT_VERSION,
         stored: Callable[[], None] | None = None,
+        version: str = "",
     ) -> None:
         self.sources = tuple(sources)
         self.fingerprints = fingerprints
@@ -93,6 +94,8 @@ class SearchIndex:
         self.check_stored = stored or (lambda: None)
         """Raises IndexFormatError when the files this index was loaded from (memory-mapped,
         so read live) no longer match their checksums; a no-op for a built index."""
+        self.version = version
+        """The stored version this index was loaded from or saved as ("" when unsaved)."""
 
     @cached_property
     def spellings(self) -> dict[str, dict[str, str]]:

@@ -8,6 +8,14 @@ a million-passage index costs about a second), so a damaged file is never quoted
 never reused by an incremental rebuild: it is reported and rebuilt from the articles.
 Large arrays are memory-mapped on load.
 
+Several processes may share one index folder. Rebuilding and saving happen under
+``index_lock`` (a lock file in the folder), so one process rebuilds at a time; reading
+takes no lock: versions are never changed once written, only deleted when a newer one is
+current, so a load that finds its version deleted under it starts again from ``CURRENT``.
+An index already open keeps working after its folder is deleted: its arrays are memory
+maps, and on Linux and macOS a mapped file stays readable until it is unmapped (on
+Windows a mapped folder cannot be deleted; a later save removes it).
+
 A version folder holds::
 
     manifest.json           format, corpus fingerprint, sources, splitter, files + hashes
@@ -26,12 +34,14 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from index.bm25 import Bm25
 from index.corpus import load_corpus, overrides_fingerprint
@@ -46,6 +56,10 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 3
 _POINTER = "CURRENT"
+_LOCK = ".lock"
+_LOAD_ATTEMPTS = 10
+"""How often a load starts again because another process replaced the version it was
+reading; each replacement is a whole save, so ten in a row mean a runaway writer."""
 _MANIFEST = "manifest.json"
 _TEXTS = "passages.txt"
 _OFFSETS = "passage_offsets.npy"
@@ -79,8 +93,38 @@ def corpus_fingerprint(documents: Sequence[Document], corpus_dir: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def save_index(index: SearchIndex, path: Path) -> None:
-    """Write ``index`` as a new version under ``path`` and make it current atomically."""
+@contextmanager
+def index_lock(path: Path) -> Iterator[None]:
+    """Hold the index folder's rebuild lock, waiting (with a log line) while another
+    process holds it. The operating system releases it when its holder exits, however.
+
+    Where no lock file can be made (a read-only folder) nothing can be saved either, so
+    the caller goes on unlocked.
+    """
+    lock, held = FileLock(path / _LOCK), True
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            log.warning(
+                "Another citebot process is rebuilding the index at %s; waiting for it to finish.",
+                path,
+            )
+            lock.acquire()
+    except OSError as error:
+        log.info("Cannot lock the index at %s (%s); it cannot be saved either.", path, error)
+        held = False
+    try:
+        yield
+    finally:
+        if held:
+            lock.release()
+
+
+def save_index(index: SearchIndex, path: Path) -> str:
+    """Write ``index`` as a new version under ``path`` and make it current atomically;
+    returns the version's name. Processes sharing ``path`` hold ``index_lock`` around it."""
     path.mkdir(parents=True, exist_ok=True)
     name = f"v{FORMAT_VERSION}-{index.corpus_fingerprint[:12]}-{time.time_ns()}"
     building = path / f".building-{name}"
@@ -112,6 +156,7 @@ def save_index(index: SearchIndex, path: Path) -> None:
     for other in path.iterdir():
         if other.is_dir() and other.name != name:
             shutil.rmtree(other, ignore_errors=True)
+    return name
 
 
 def _write_arrays(index: SearchIndex, folder: Path) -> None:
@@ -137,13 +182,29 @@ def load_index(path: Path) -> SearchIndex:
     manifest's size and sha256.
 
     Raises FileNotFoundError when nothing was saved there yet and IndexFormatError when
-    what is there is damaged or of another format (rebuilding fixes both).
+    what is there is damaged or of another format (rebuilding fixes both). A version
+    replaced by another process while it was being read is not damage: the load starts
+    again with the version that replaced it.
     """
     pointer = path / _POINTER
-    if not pointer.is_file():
-        raise FileNotFoundError(pointer)
+    for _ in range(_LOAD_ATTEMPTS):
+        if not pointer.is_file():
+            raise FileNotFoundError(pointer)
+        name = stored_version(path)
+        try:
+            return _load_version(path, name)
+        except IndexFormatError:
+            if name is None or stored_version(path) in (name, None):
+                raise
+            log.debug("The index version %s was replaced while being read; reading again.", name)
+    raise IndexFormatError(f"The index at {path} kept being replaced while it was read")
+
+
+def _load_version(path: Path, name: str | None) -> SearchIndex:
     try:
-        folder = path / _read_json(pointer)["current"]
+        if name is None:
+            raise IndexFormatError(f"{path / _POINTER} does not name an index version")
+        folder = path / name
         manifest = _read_json(folder / _MANIFEST)
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexFormatError(
@@ -158,15 +219,22 @@ def load_index(path: Path) -> SearchIndex:
         raise IndexFormatError(f"The index at {path} is damaged ({error})") from error
 
 
+def stored_version(path: Path) -> str | None:
+    """The name of the version ``CURRENT`` names (None when there is none or it is
+    unreadable): one small file read, cheap enough to check before every question."""
+    try:
+        name = _read_json(path / _POINTER)["current"]
+    except (OSError, ValueError, KeyError, IndexFormatError):
+        return None
+    return name if isinstance(name, str) and name else None
+
+
 def stored_fingerprint(path: Path) -> str | None:
     """The corpus fingerprint of the version ``CURRENT`` names, without opening it (None
     when there is none): a cheap way to tell whether a save took effect."""
+    name = stored_version(path)
     try:
-        return str(
-            _read_json(path / _read_json(path / _POINTER)["current"] / _MANIFEST)[
-                "corpus_fingerprint"
-            ]
-        )
+        return str(_read_json(path / name / _MANIFEST)["corpus_fingerprint"]) if name else None
     except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
         return None
 
@@ -211,6 +279,7 @@ def _open_version(folder: Path, manifest: dict[str, Any]) -> SearchIndex:
         corpus_fingerprint=manifest["corpus_fingerprint"],
         text_version=str(manifest.get("text", "")),
         stored=lambda: _verify(folder, manifest["files"]),
+        version=folder.name,
     )
 
 
@@ -233,7 +302,8 @@ def open_index(
     has vectors when an ``embedder`` is given), else built — reusing what ``previous`` or
     the stale stored index already holds — and saved.
 
-    Returns it with warnings for a person (skipped files, rebuild reasons).
+    Returns it with warnings for a person (skipped files, rebuild reasons). Processes
+    sharing ``index_path`` hold ``index_lock`` around it.
     """
     documents, warnings = load_corpus(corpus_dir)
     fingerprint = corpus_fingerprint(documents, corpus_dir)
@@ -258,7 +328,7 @@ def open_index(
             previous = previous or stored
     index = build_index(documents, fingerprint, progress, previous, embedder)
     try:
-        save_index(index, index_path)
+        index.version = save_index(index, index_path)
     except OSError as error:
         warnings.append(f"Could not save the index to {index_path} ({error}); using it unsaved.")
     return index, warnings

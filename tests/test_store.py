@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import IndexFormatError, SearchIndex, open_index
+from index import IndexFormatError, SearchIndex, open_index, store
 from index.corpus import load_corpus
 from index.models import Document
 from index.passages import passage_texts
@@ -202,3 +202,25 @@ def test_the_manifest_records_a_checksum_of_every_file(
     stored = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
     assert set(manifest["files"]) == stored - {"manifest.json"}
     assert all(len(digest) == 64 for _, digest in manifest["files"].values())
+
+
+def test_a_version_replaced_while_it_is_read_is_read_again(
+    tmp_path: Path, seed_index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "index"
+    save_index(seed_index, path)
+    first = current_folder(path)
+    check = store._verify
+    read: list[Path] = []
+
+    def replaced_meanwhile(folder: Path, files: dict[str, list[object]]) -> None:
+        if not read:  # as another process's save would: a new version, the old one deleted
+            save_index(seed_index, path)
+        read.append(folder)
+        check(folder, files)
+
+    monkeypatch.setattr(store, "_verify", replaced_meanwhile)
+    loaded = load_index(path)
+    assert read == [first, current_folder(path)] and not first.exists()
+    assert loaded.version == current_folder(path).name
+    assert_same(loaded, seed_index)
