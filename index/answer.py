@@ -13,7 +13,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.analyze import analyze, is_number, normalize, term_spans
-from index.candidates import SEMANTIC_FEATURES, Candidate, Question, candidates, read_question
+from index.candidates import (
+    SEMANTIC_FEATURES,
+    Candidate,
+    Candidates,
+    Question,
+    candidates,
+    read_question,
+)
 from index.embed import load_embedder
 from index.errors import QuestionError
 from index.learned import load_model, signals
@@ -25,6 +32,10 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARACTERS = 500
 _TAG = re.compile(r"<[^<>\n]{1,100}>")
 """Markup that is not words: HTML tags, chat mentions such as <@123>, <https://…> links."""
+_CONTEXT_MARGIN = 0.25
+"""A neighbouring sentence is quoted only when the ranker scores the pair this much above
+the answer sentence alone (fitted on squad-wiki-train: it shortens the median quote from
+318 to 291 characters at no cost in top-1)."""
 _FURTHER_QUOTE_COVERAGE = 0.5
 """A quote after the first must cover at least this share of the question weight that the
 first covers: fewer of the question's words, and it answers something else."""
@@ -89,7 +100,7 @@ def _read(index: SearchIndex, question: str) -> Question:
 
 def _grouped(
     index: SearchIndex,
-    found: Sequence[Candidate],
+    found: Candidates,
     scores: np.ndarray,
     coverage: np.ndarray,
     asked: Question,
@@ -109,6 +120,9 @@ def _grouped(
             break
         if coverage[number] < least:
             continue
+        alone = found.alone(number)
+        if scores[number] - scores[alone] <= _CONTEXT_MARGIN:
+            number = alone
         score = float(scores[number])
         candidate = found[number]
         if any(_overlaps(candidate, other.candidate) for other in kept):

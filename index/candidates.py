@@ -111,12 +111,12 @@ def read_question(index: SearchIndex, text: str, vector: np.ndarray | None) -> Q
     return Question(text, terms, ids, weights, vector)
 
 
-def candidates(index: SearchIndex, question: Question) -> tuple[Sequence[Candidate], np.ndarray]:
+def candidates(index: SearchIndex, question: Question) -> tuple[Candidates, np.ndarray]:
     """Every candidate quote for the question with its feature row (SEMANTIC_FEATURES order;
     the semantic columns are 0 when the index or question has no vectors)."""
     known = question.known
     if not known:
-        return (), np.zeros((0, len(SEMANTIC_FEATURES)))
+        return _NONE, np.zeros((0, len(SEMANTIC_FEATURES)))
     passage_hits = index.bm25.top(known, PASSAGES)
     sentence_hits = index.sentences.bm25.top(known, SENTENCES)
     numbers = list(
@@ -125,7 +125,7 @@ def candidates(index: SearchIndex, question: Question) -> tuple[Sequence[Candida
         )
     )
     if not numbers:
-        return (), np.zeros((0, len(SEMANTIC_FEATURES)))
+        return _NONE, np.zeros((0, len(SEMANTIC_FEATURES)))
     passages = [index.passage(n) for n in numbers]
     return _features(index, question, passages, passage_hits, sentence_hits)
 
@@ -152,7 +152,7 @@ def _features(
     cover = table.matched @ weights / total
     cosines = table.cosines
     best_cosine = float(cosines.max()) if table.has_cosines else 0.0
-    first, last, answer, kind = _windows(table.passage_starts).T
+    first, last, answer, kind, alone = _windows(table.passage_starts).T
     owner = table.owner[answer]
     neighbour = np.where(first != answer, first, last)
     in_window = table.matched[first] | table.matched[last]
@@ -187,9 +187,8 @@ def _features(
         np.log1p(_ranks(cosines) if table.has_cosines else cosines)[answer],
     ]
     sources = [index.source_of(p.number) for p in passages]
-    found = Candidates(
-        passages, sources, np.asarray(table.ids, np.int64), first, last, answer, owner
-    )
+    ids = np.asarray(table.ids, np.int64)
+    found = Candidates(passages, sources, ids[first], ids[last], ids[answer], owner, alone)
     return found, np.column_stack(columns).astype(np.float64)
 
 
@@ -201,19 +200,24 @@ class Candidates(Sequence[Candidate]):
         self,
         passages: Sequence[Passage],
         sources: Sequence[Source],
-        ids: np.ndarray,
         first: np.ndarray,
         last: np.ndarray,
         answer: np.ndarray,
         owner: np.ndarray,
+        alone: np.ndarray,
     ) -> None:
         self._passages = passages
         self._sources = sources
-        self._first, self._last, self._answer = ids[first], ids[last], ids[answer]
+        self._first, self._last, self._answer = first, last, answer
         self._owner = owner
+        self._alone = alone
 
     def __len__(self) -> int:
         return len(self._owner)
+
+    def alone(self, number: int) -> int:
+        """The number of the candidate quoting candidate ``number``'s answer sentence alone."""
+        return int(self._alone[number])
 
     def __getitem__(self, number: int) -> Candidate:  # type: ignore[override]
         owner = int(self._owner[number])
@@ -224,6 +228,9 @@ class Candidates(Sequence[Candidate]):
             int(self._first[number]),
             int(self._last[number]),
         )
+
+
+_NONE = Candidates((), (), *(np.zeros(0, np.int64) for _ in range(5)))
 
 
 class _SentenceTable:
@@ -287,17 +294,19 @@ def _columns(tokens: np.ndarray, known_ids: np.ndarray) -> np.ndarray:
 
 
 def _windows(passage_starts: np.ndarray) -> np.ndarray:
-    """(first, last, answer, kind) rows over the sentence table: each sentence alone
-    (kind 0), with the one before (1) and with the one after (2), within its passage."""
-    rows = []
+    """(first, last, answer, kind, alone) rows over the sentence table: each sentence alone
+    (kind 0), with the one before (1) and with the one after (2), within its passage;
+    ``alone`` is the row of the same answer sentence quoted alone."""
+    rows: list[tuple[int, int, int, int, int]] = []
     for a, b in zip(passage_starts[:-1].tolist(), passage_starts[1:].tolist(), strict=True):
         for answer in range(a, b):
-            rows.append((answer, answer, answer, 0))
+            alone = len(rows)
+            rows.append((answer, answer, answer, 0, alone))
             if answer > a:
-                rows.append((answer - 1, answer, answer, 1))
+                rows.append((answer - 1, answer, answer, 1, alone))
             if answer + 1 < b:
-                rows.append((answer, answer + 1, answer, 2))
-    return np.array(rows, np.int64).reshape(-1, 4)
+                rows.append((answer, answer + 1, answer, 2, alone))
+    return np.array(rows, np.int64).reshape(-1, 5)
 
 
 def _end(passage: Passage) -> int:

@@ -14,8 +14,9 @@ from index import (
     answer_question,
     open_index,
 )
+from index.embed import load_embedder
 from index.evaluation import evaluate, read_questions
-from paths import DEV_QUESTIONS, HELDOUT_QUESTIONS
+from paths import DEV_QUESTIONS, HELDOUT_QUESTIONS, SQUAD_SLICE
 
 
 def test_romania_is_answered_with_the_sentence_and_corroboration(
@@ -101,11 +102,14 @@ def test_markup_and_mentions_around_a_question_do_not_change_the_answer(
 
 
 def test_dev_questions_meet_the_quality_bar(seed_index: SearchIndex) -> None:
+    """The seeds' development questions, answered by a ranker fitted only on encyclopedia
+    questions (the bar of the hand-tuned ranker fitted to these very questions was
+    0.95 top-1; see the README's Quality section)."""
     report = evaluate(read_questions(DEV_QUESTIONS), lambda q: answer_question(seed_index, q))
-    assert report.top1 >= 0.95
-    assert report.top3 == 1.0
+    assert report.top1 >= 0.84
+    assert report.top3 >= 0.93
     assert report.abstained == (3, 3)
-    assert report.false_abstentions == 0
+    assert report.false_abstentions <= 1
 
 
 def test_held_out_questions_stay_answered(seed_index: SearchIndex) -> None:
@@ -114,6 +118,19 @@ def test_held_out_questions_stay_answered(seed_index: SearchIndex) -> None:
     assert report.top1 >= 0.75
     assert report.top3 >= 0.9
     assert report.abstained[0] == report.abstained[1]
+    assert report.false_abstentions <= 2
+
+
+def test_real_questions_about_articles_never_fitted_on_meet_the_bar(tmp_path: Path) -> None:
+    """Crowd-written questions (squad-wiki, never used for fitting) about three of its
+    articles, and ten about articles the corpus lacks."""
+    index, _ = open_index(SQUAD_SLICE / "articles", tmp_path / "i", embedder=load_embedder())
+    report = evaluate(
+        read_questions(SQUAD_SLICE / "heldout.jsonl"), lambda q: answer_question(index, q)
+    )
+    assert report.top1 >= 0.8
+    assert report.top3 >= 0.9
+    assert report.abstained == (10, 10)
     assert report.false_abstentions == 0
 
 

@@ -21,12 +21,12 @@ def test_the_more_button_carries_its_question_when_it_fits(question: str, custom
 
 
 def test_an_answer_with_more_quotes_gets_a_more_button(seed_index: SearchIndex) -> None:
-    answer = answer_question(seed_index, "How many troops went to Romania?")
+    answer = answer_question(seed_index, "How many troops went to Romania and Poland?")
     first = answer_reply(answer, 0, 3)
     assert first.embed is not None and first.content is None
     assert first.view is not None
     assert [item.to_component_dict()["custom_id"] for item in first.view.children] == [
-        "more:3:How many troops went to Romania?"
+        "more:3:How many troops went to Romania and Poland?"
     ]
     assert answer_reply(answer, 3, 3).view is None
 

@@ -64,7 +64,7 @@ def test_ask_json_reads_lines_and_writes_one_object_each_in_order(index_path: Pa
         "What is the recipe for banana bread?",
         "",
         "x" * 10_000,
-        "Who is the Pentagon spokesman?",
+        "Which Pentagon spokesman announced the deployment?",
     ]
     result = citebot("ask", "--json", "-", stdin="\n".join(questions) + "\n", index=index_path)
     replies = [json.loads(line) for line in result.stdout.splitlines()]
@@ -97,7 +97,8 @@ def test_a_megabyte_question_line_is_not_echoed_whole(index_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "question", ["Who is the Pentagon spokesman?", "What did Kirby say about NATO allies?"]
+    "question",
+    ["Which Pentagon spokesman announced the deployment?", "What did Kirby say about NATO allies?"],
 )
 def test_json_text_is_exactly_what_a_reader_is_shown(index_path: Path, question: str) -> None:
     shown = citebot("ask", question, index=index_path).stdout
@@ -109,7 +110,10 @@ def test_json_text_is_exactly_what_a_reader_is_shown(index_path: Path, question:
 
 
 def test_ask_from_stdin_in_text_shows_each_question_above_its_answer(index_path: Path) -> None:
-    questions = ["how many troops went to Romania?", "Who is the Pentagon spokesman?"]
+    questions = [
+        "how many troops went to Romania?",
+        "Which Pentagon spokesman announced the deployment?",
+    ]
     result = citebot("ask", "-", stdin="\n".join(questions) + "\n", index=index_path)
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.split("Q: ")[1:]
@@ -167,7 +171,7 @@ def test_ctrl_c_during_reindex_is_one_line_and_exit_130(tmp_path: Path) -> None:
 @pytest.mark.parametrize("place", ["before", "after"])
 def test_global_options_go_before_or_after_the_command(place: str, tmp_path: Path) -> None:
     options = ["--corpus", str(SEEDS), "--index-path", str(tmp_path / "i")]
-    command = ["ask", "Who is the Pentagon spokesman?"]
+    command = ["ask", "Which Pentagon spokesman announced the deployment?"]
     result = citebot(*(options + command if place == "before" else command + options))
     assert result.returncode == 0, result.stderr
     assert "Kirby" in result.stdout and (tmp_path / "i" / "CURRENT").is_file()
@@ -183,8 +187,18 @@ def test_eval_scores_a_question_file(index_path: Path) -> None:
     result = citebot("eval", str(DEV_QUESTIONS), index=index_path)
     assert result.returncode == 0, result.stderr
     assert "questions: 35 (32 factoid, 3 abstain)" in result.stdout
-    assert "top-3: 1.000" in result.stdout
-    assert "abstained on off-corpus: 3/3  false abstentions: 0" in result.stdout
+    assert "abstained on off-corpus: 3/3" in result.stdout
+    assert "candidate recall: 1.000" in result.stdout
+    assert "misses by cause: false 'no answer'" in result.stdout
+
+
+def test_eval_json_is_one_object_with_every_figure_and_miss(index_path: Path) -> None:
+    result = citebot("eval", str(DEV_QUESTIONS), "--json", index=index_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["questions"] == 35 and data["off_corpus"] == 3
+    assert {"top1", "top3", "candidate_recall", "median_quote_characters", "p95_ms"} <= data.keys()
+    assert sum(data["causes"].values()) == len(data["misses"])
 
 
 def test_console_answers_until_quit(index_path: Path) -> None:
@@ -198,7 +212,9 @@ def test_console_answers_until_quit(index_path: Path) -> None:
 
 
 def test_without_a_token_the_default_is_the_console(index_path: Path, tmp_path: Path) -> None:
-    result = citebot(stdin="Who is the Pentagon spokesman?\n", cwd=tmp_path, index=index_path)
+    result = citebot(
+        stdin="Which Pentagon spokesman announced the deployment?\n", cwd=tmp_path, index=index_path
+    )
     assert result.returncode == 0, result.stderr
     assert "No DISCORD_TOKEN" in result.stdout and "Kirby" in result.stdout
 

@@ -36,7 +36,7 @@ def service(seed_index: SearchIndex) -> Service:
 
 @pytest.mark.parametrize("word", [":quit", ":QUIT", ":q", ":exit", "exit", "quit", " Quit "])
 def test_every_way_to_leave_leaves(service: Service, word: str) -> None:
-    output = console(service, f"{word}\nWho is the Pentagon spokesman?\n")
+    output = console(service, f"{word}\nWhich Pentagon spokesman announced the deployment?\n")
     assert output == ""
 
 

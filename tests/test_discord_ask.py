@@ -29,7 +29,8 @@ from fake_discord.payloads import Json
 from fake_discord.server import TOKEN, Call
 from index import Answer
 
-TROOPS = "How many troops went to Romania?"
+TROOPS = "How many troops went to Romania and Poland?"
+"""A question with four quotes: a page of three and a More button."""
 BOT = payloads.BOT_USER
 CHANNEL_MESSAGE = 4
 DEFERRED = 5
@@ -58,7 +59,7 @@ async def test_ask_replies_with_quotes_in_bold_and_linked_sources(tmp_path: Path
         call = await ask(discord, TROOPS)
     assert call.body["type"] == CHANNEL_MESSAGE and not is_ephemeral(call)
     embed = call.message["embeds"][0]
-    assert embed["title"] == "Quotes 1–3 of 5"
+    assert embed["title"] == "Quotes 1–3 of 4"
     assert embed["footer"]["text"] == f"Asked: {TROOPS}"
     blocks = embed["description"].split("\n\n")
     assert len(blocks) == 3
@@ -93,7 +94,9 @@ async def test_a_mention_or_emoji_in_a_question_does_not_change_the_answer(
 ) -> None:
     async with fake_discord() as discord, connected(discord, make_settings(tmp_path)):
         plain = await ask(discord, TROOPS)
-        marked = await ask(discord, f"{markup} How many troops went to {markup} Romania?")
+        marked = await ask(
+            discord, f"{markup} How many troops went to {markup} Romania and Poland?"
+        )
         asked = await discord.say(
             f"<@{payloads.BOT_ID}> {markup} {TROOPS}", BOB["user"], mentions=(BOT,)
         )
@@ -199,7 +202,7 @@ async def test_more_shows_the_next_quotes_and_takes_its_button_away(tmp_path: Pa
         page = await discord.shown(press)
     assert acknowledged.body["type"] == EDIT_BUTTONS_AWAY
     assert acknowledged.message["components"] == []
-    assert page.message["embeds"][0]["title"] == "Quotes 4–5 of 5"
+    assert page.message["embeds"][0]["title"] == "Quote 4 of 4"
     assert not buttons(page.message)
 
 
@@ -215,7 +218,7 @@ async def test_more_works_after_a_restart(tmp_path: Path) -> None:
         async with connected(discord, settings):
             press = await discord.press(answered, buttons(answered)[0])
             page = await discord.shown(press)
-    assert page.message["embeds"][0]["title"] == "Quotes 4–5 of 5"
+    assert page.message["embeds"][0]["title"] == "Quote 4 of 4"
 
 
 @scenario

@@ -20,7 +20,7 @@ from fake_discord.harness import (
 
 QUESTIONS = (
     "How many troops went to Romania?",
-    "Who is the Pentagon spokesman?",
+    "Which Pentagon spokesman announced the deployment?",
     "Where will the paratroopers be sent?",
     "What did Milley say a war would be like?",
     "What about zzqx?",

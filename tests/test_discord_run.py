@@ -49,7 +49,8 @@ def test_without_a_network_citebot_run_prints_one_line(
     monkeypatch.setattr(Route, "BASE", f"http://127.0.0.1:{closed_port()}/api/v10")
     monkeypatch.setenv("DISCORD_TOKEN", settings.discord_token)
     arguments = ["--corpus", str(settings.corpus_dir), "--index-path", str(settings.index_path)]
-    exit_code = main([*arguments, "--env-file", str(tmp_path / "no.env"), "run"])
+    (tmp_path / "empty.env").write_text("")
+    exit_code = main([*arguments, "--env-file", str(tmp_path / "empty.env"), "run"])
     printed = capsys.readouterr().err
     assert exit_code == 1
     assert "Traceback" not in printed

@@ -192,7 +192,7 @@ class FakeDiscord:
         self, method: str, path: str, retry_after: float, *, scope: str = "user", times: int = 1
     ) -> None:
         """429 the next ``times`` matching requests as Discord does: ``scope`` "global" is
-        the bot's global limit, "user" or "shared" a per-route bucket."""
+        the bot's global limit, user or shared (Discord's scope names) a per-route bucket."""
         is_global = scope == "global"
         body = {"message": "You are being rate limited.", "retry_after": retry_after}
         body |= {"global": is_global, "code": 0}
