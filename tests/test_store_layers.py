@@ -131,7 +131,8 @@ def test_a_library_article_named_like_a_shared_one_is_left_out_with_a_warning(
     library = a_library(tmp_path / "s", pelicans=PELICANS)
     (library / "001_0f3790107ac6dcad.txt").write_text(HERONS)
     combined, warnings = open_index(library, tmp_path / "s-index", base=shared)
-    assert combined.fingerprints["001_0f3790107ac6dcad.txt"] == shared.fingerprints[
-        "001_0f3790107ac6dcad.txt"
-    ]
+    assert (
+        combined.fingerprints["001_0f3790107ac6dcad.txt"]
+        == shared.fingerprints["001_0f3790107ac6dcad.txt"]
+    )
     assert any("001_0f3790107ac6dcad.txt" in warning for warning in warnings)
