@@ -33,7 +33,6 @@ from index.answer import candidate_quotes
 from index.candidates import Candidate
 from index.corpus import ARTICLE_SUFFIXES, article_paths
 from index.embed import Embedder, load_embedder
-from index.errors import CorpusError
 from index.progress import ProgressCallback
 from index.store import load_index, stored_fingerprint
 
@@ -201,7 +200,8 @@ class Service:
             if server.index is None or server.base is not self._index:
                 try:
                     self._open_server(server)
-                except CorpusError as error:
+                except (CitebotError, OSError) as error:
+                    # Its questions are still answered, from the shared articles alone.
                     log.warning("Server %s's library cannot be indexed: %s", guild, error)
             return server.index or self._index
 
