@@ -81,7 +81,7 @@ class MoreButton(
         try:
             await interaction.response.edit_message(view=None)
             question = self.question or _footer_question(interaction.message)
-            answer = await client.answer(question)
+            answer = await client.answer(question, interaction.guild_id)
             await send(
                 interaction, answer_reply(answer, self.offset, client.settings.quotes_per_page)
             )

@@ -1,4 +1,4 @@
-"""The ``citebot`` command: ask, console, run, reindex, eval."""
+"""The ``citebot`` command: ask, console, run, reindex, libraries, eval."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.console import output_width, progress_printer, reindex_summary, run_console
+from bot.libraries import folder_bytes, libraries, prune, recorded_servers
 from bot.render import answer_json, terminal_text
 from bot.service import Service
 from index import MAX_QUESTION_CHARACTERS, Answer, CitebotError
@@ -78,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-read every article instead of reusing unchanged ones",
     )
+    libraries = command("libraries", "list or prune the servers' own libraries")
+    libraries.add_argument(
+        "action",
+        choices=("list", "prune"),
+        help="list: each server's articles, sizes and last use; prune: delete the libraries "
+        "of servers the bot has left and every kept earlier version",
+    )
     evaluation = command("eval", "score answers on a questions .jsonl file")
     evaluation.add_argument("questions", type=Path, help="file in the questions.dev.jsonl format")
     evaluation.add_argument(
@@ -142,6 +151,10 @@ def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -
         return 0
     if command == "reindex":
         return _reindex(settings, full=arguments.full)
+    if command == "libraries":
+        lines = library_list(settings) if arguments.action == "list" else library_prune(settings)
+        print("\n".join(lines))
+        return 0
     service = Service.open(settings, wait_for_vectors=command in ("ask", "eval"))
     if command == "ask":
         return _ask(service, arguments.question, as_json=arguments.json)
@@ -151,6 +164,40 @@ def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -
         print("No DISCORD_TOKEN set: starting the console (see .env.example to run the bot).")
     run_console(service)
     return 0
+
+
+def library_list(settings: Settings) -> list[str]:
+    """``citebot libraries list``: a line per server library, sizes and last use."""
+    found = libraries(settings.data_dir)
+    if not found:
+        return [f"No server has a library yet (under {settings.data_dir})."]
+    present = recorded_servers(settings.data_dir)
+    lines = [f"{'server':<20} {'articles':>8} {'bytes':>12} {'index':>12} {'kept':>5}  last used"]
+    for library in found:
+        size = library.size()
+        used = library.last_used
+        when = (
+            time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(used)) if used is not None else "never"
+        )
+        left = present is not None and library.guild_id not in present
+        name = f"{library.guild_id}{' (left)' if left else ''}"
+        lines.append(
+            f"{name:<20} {size.articles:>8,} {size.bytes:>12,} "
+            f"{folder_bytes(library.index_path):>12,} {size.kept_versions:>5,}  {when}"
+        )
+    return lines
+
+
+def library_prune(settings: Settings) -> list[str]:
+    """``citebot libraries prune``: what was deleted, or that nothing was."""
+    present = recorded_servers(settings.data_dir)
+    done = prune(settings.data_dir, present)
+    if present is None:
+        done.append(
+            "The bot has not recorded which servers it is in yet (it does when it connects), "
+            "so every server's library was kept."
+        )
+    return done or ["Nothing to prune."]
 
 
 def _reindex(settings: Settings, *, full: bool) -> int:

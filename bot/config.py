@@ -19,7 +19,9 @@ from dotenv import dotenv_values
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ENV_FILE = PROJECT_ROOT / ".env"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-_PATH_SETTINGS = ("CITEBOT_CORPUS", "CITEBOT_INDEX_PATH")
+_PATH_SETTINGS = ("CITEBOT_CORPUS", "CITEBOT_INDEX_PATH", "CITEBOT_DATA_DIR")
+PER_SERVER, ONE_SHARED = "per-server", "shared"
+LIBRARY_MODES = (PER_SERVER, ONE_SHARED)
 
 
 class SettingsError(ValueError):
@@ -39,6 +41,18 @@ class Settings:
     quotes_per_page: int = 3
     max_upload_bytes: int = 200_000
     log_level: str = "INFO"
+    data_dir: Path = PROJECT_ROOT / ".citebot-data"
+    library: str = PER_SERVER
+    """"per-server": each server adds to its own library; "shared": one library for all,
+    changed from Discord only by the servers in ``shared_guilds`` (and the owner)."""
+    shared_guilds: tuple[int, ...] = ()
+    library_max_articles: int = 500
+    library_max_bytes: int = 50_000_000
+    uploads_per_hour: int = 20
+
+    @property
+    def per_server(self) -> bool:
+        return self.library == PER_SERVER
 
 
 def _integer(name: str, raw: str, *, least: int) -> int:
@@ -70,6 +84,17 @@ def _log_level(raw: str) -> str:
     return level
 
 
+def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
+    value = raw.lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return value
+
+
+def _ids(name: str, raw: str) -> tuple[int, ...]:
+    return tuple(_integer(name, part.strip(), least=1) for part in raw.split(",") if part.strip())
+
+
 def settings_from(env: Mapping[str, str | None]) -> Settings:
     """Build settings from a mapping of variables; unset or empty ones keep their defaults."""
     values = {key: value.strip() for key, value in env.items() if value and value.strip()}
@@ -99,6 +124,26 @@ def settings_from(env: Mapping[str, str | None]) -> Settings:
             least=1,
         ),
         log_level=_log_level(values.get("CITEBOT_LOG_LEVEL", defaults.log_level)),
+        data_dir=Path(values.get("CITEBOT_DATA_DIR", defaults.data_dir)),
+        library=_choice(
+            "CITEBOT_LIBRARY", values.get("CITEBOT_LIBRARY", defaults.library), LIBRARY_MODES
+        ),
+        shared_guilds=_ids("CITEBOT_SHARED_GUILDS", values.get("CITEBOT_SHARED_GUILDS", "")),
+        library_max_articles=_integer(
+            "CITEBOT_LIBRARY_MAX_ARTICLES",
+            values.get("CITEBOT_LIBRARY_MAX_ARTICLES", str(defaults.library_max_articles)),
+            least=1,
+        ),
+        library_max_bytes=_integer(
+            "CITEBOT_LIBRARY_MAX_BYTES",
+            values.get("CITEBOT_LIBRARY_MAX_BYTES", str(defaults.library_max_bytes)),
+            least=1,
+        ),
+        uploads_per_hour=_integer(
+            "CITEBOT_UPLOADS_PER_HOUR",
+            values.get("CITEBOT_UPLOADS_PER_HOUR", str(defaults.uploads_per_hour)),
+            least=1,
+        ),
     )
 
 

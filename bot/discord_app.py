@@ -16,10 +16,11 @@ from discord import app_commands
 from bot.answers import MoreButton, answer_reply
 from bot.config import Settings
 from bot.cooldown import Cooldown, cooldown_text
-from bot.embeds import report_embed
+from bot.libraries import record_servers
+from bot.library_commands import LibraryCommands
 from bot.mentions import answer_mention, mentioned_question, question_text
-from bot.moderation import is_moderator
-from bot.progress_edits import ProgressEdits
+from bot.moderation import NOT_A_MODERATOR, Refused, is_application_owner, library_target
+from bot.progress_edits import rebuild_reply
 from bot.replies import fail, report_error, run_deferring, send
 from bot.service import ArticleRejected, Service, Upload
 from bot.sources_pages import SourcesButton, sources_reply
@@ -27,7 +28,7 @@ from index import MAX_QUESTION_CHARACTERS, Answer, CitebotError
 
 log = logging.getLogger(__name__)
 
-NOT_A_MODERATOR = "Only moderators (Manage Server, or a moderator role) can rebuild the index."
+__all__ = ["NOT_A_MODERATOR", "CitebotClient", "run_bot"]
 REFUSED_TOKEN = (
     "Discord refused DISCORD_TOKEN; copy the bot's token from the developer portal "
     "(Bot → Reset Token) into .env."
@@ -80,11 +81,27 @@ class CitebotClient(discord.Client):
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d guilds", self.user, len(self.guilds))
+        await self._record_servers()
 
-    async def answer(self, question: str) -> Answer:
-        """Ask the shared service, off the event loop, without Discord's mention markup
-        (a More button made before it was left out may still carry some)."""
-        return await asyncio.to_thread(self.service.answer, question_text(question))
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._record_servers()
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The server's library stays on disk until ``citebot libraries prune``."""
+        log.info("left guild %s; its library is kept until `citebot libraries prune`", guild.id)
+        await self._record_servers()
+
+    async def _record_servers(self) -> None:
+        ids = [guild.id for guild in self.guilds]
+        try:
+            await asyncio.to_thread(record_servers, self.settings.data_dir, ids)
+        except OSError as error:
+            log.warning("could not record the servers in %s: %s", self.settings.data_dir, error)
+
+    async def answer(self, question: str, guild: int | None) -> Answer:
+        """Ask the service for server ``guild`` (None: a DM), off the event loop, without
+        Discord's mention markup (a More button made before it was left out may carry some)."""
+        return await asyncio.to_thread(self.service.answer, question_text(question), 9, guild)
 
     async def on_message(self, message: discord.Message) -> None:
         """Answer ``@citebot question``; messages from bots (itself included) are ignored."""
@@ -96,7 +113,7 @@ class CitebotClient(discord.Client):
 
 
 def _add_commands(client: CitebotClient) -> None:
-    """Define /ask, /sources and /reindex on the client's command tree."""
+    """Define /ask, /sources, /reindex and /library on the client's command tree."""
     tree, settings, service = client.tree, client.settings, client.service
 
     @tree.command(description="Ask a question; the answer quotes the news articles, with sources.")
@@ -110,17 +127,19 @@ def _add_commands(client: CitebotClient) -> None:
             await fail(interaction, cooldown_text(wait))
             return
         words = question_text(question)
-        answer = await run_deferring(interaction, lambda: service.answer(words))
+        guild = interaction.guild_id
+        answer = await run_deferring(interaction, lambda: service.answer(words, guild=guild))
         await send(interaction, answer_reply(answer, 0, settings.quotes_per_page))
 
-    @tree.command(description="List the indexed articles.")
+    @tree.command(description="List the articles answers here come from: shared and this server's.")
     async def sources(interaction: discord.Interaction) -> None:
-        await send(interaction, await sources_reply(service, 0))
+        await send(interaction, await sources_reply(service, 0, interaction.guild_id))
 
-    @tree.command(description="Rebuild the index from the corpus (moderators only).")
+    @tree.command(description="Rebuild this server's library, adding an article (moderators only).")
     @app_commands.describe(
-        article="A .txt or .md article to add to the corpus first",
-        replace="Overwrite an article with the same file name",
+        article="A .txt or .md article to add to this server's library first",
+        replace="Overwrite an article with the same file name (the old version is kept)",
+        shared="Change the shared articles instead (the bot's operator only)",
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
@@ -128,16 +147,25 @@ def _add_commands(client: CitebotClient) -> None:
         interaction: discord.Interaction,
         article: discord.Attachment | None = None,
         replace: bool = False,
+        shared: bool = False,
     ) -> None:
-        if not is_moderator(interaction, settings.mod_roles):
-            log.info("refused /reindex to non-moderator %s", interaction.user.id)
-            await fail(interaction, NOT_A_MODERATOR)
+        owner = await is_application_owner(client, interaction.user)
+        try:
+            target = library_target(interaction, settings, owner=owner, shared=shared)
+        except Refused as refused:
+            log.info("refused /reindex to %s: %s", interaction.user.id, refused)
+            await fail(interaction, str(refused))
             return
+
         await interaction.response.defer(thinking=True, ephemeral=True)
         upload = await _upload(article, replace, settings.max_upload_bytes) if article else None
-        async with ProgressEdits(interaction, client.progress_every) as progress:
-            report = await asyncio.to_thread(service.reindex, progress.update, upload)
-        await interaction.edit_original_response(content=None, embed=report_embed(report))
+        await rebuild_reply(
+            interaction,
+            client.progress_every,
+            lambda progress: service.reindex(progress, upload, target),
+        )
+
+    tree.add_command(LibraryCommands(client))
 
 
 async def _upload(article: discord.Attachment, replace: bool, limit: int) -> Upload:

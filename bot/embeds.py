@@ -26,7 +26,11 @@ FOOTER_LIMIT = 2048
 EMBED_LIMIT = 6000
 SOURCES_PER_PAGE = 10
 QUESTION_PREFIX = "Asked: "
+OWN_MARK = "this server's library"
+"""How /sources marks an article of the server's own library (the others are shared)."""
 COLOUR = discord.Colour.blurple()
+LIBRARY_REBUILT = "This server's library, searched with the shared articles for its questions."
+SHARED_REBUILT = "The shared articles, which every server is answered from."
 
 _LABEL_LIMIT = 120
 _LINK_LIMIT = 500
@@ -216,7 +220,9 @@ def sources_page(infos: Sequence[SourceInfo], page: int) -> SourcesPage:
         description="\n".join(lines) or "The index holds no articles.",
         colour=COLOUR,
     )
-    embed.set_footer(text=f"Page {page + 1} of {pages} · {len(infos)} articles")
+    own = sum(info.own for info in infos)
+    mine = f" ({len(infos) - own} shared, {own} this server's)" if own else ""
+    embed.set_footer(text=f"Page {page + 1} of {pages} · {len(infos)} articles{mine}")
     return SourcesPage(embed, page, pages)
 
 
@@ -224,7 +230,10 @@ def _source_entry(number: int, info: SourceInfo, room: int) -> str:
     """``1. title`` (linked) and, under it, outlet · date · passages, in ``room`` characters."""
     source = info.source
     passages = counted(info.passages, "passage")
-    facts = escape(" · ".join(part for part in (source.outlet, source.date, passages) if part))
+    mark = OWN_MARK if info.own else ""
+    facts = escape(
+        " · ".join(part for part in (mark, source.outlet, source.date, passages) if part)
+    )
     heading = f"**{number}.** "
     title = clip(source.title or source.doc, _LABEL_LIMIT)
     return f"{heading}{_link(title, source.url, room - len(heading) - len(facts) - 1)}\n{facts}"
@@ -236,13 +245,23 @@ def _names(names: Sequence[str]) -> str:
 
 def report_embed(report: ReindexReport) -> discord.Embed:
     """What a rebuild changed, for the moderator who started it."""
-    embed = discord.Embed(title="Index rebuilt", colour=discord.Colour.green())
+    embed = discord.Embed(
+        title="Index rebuilt",
+        description=LIBRARY_REBUILT if report.library else SHARED_REBUILT,
+        colour=discord.Colour.green(),
+    )
     embed.add_field(name=f"Added ({len(report.added)})", value=_names(report.added))
     embed.add_field(name=f"Removed ({len(report.removed)})", value=_names(report.removed))
     embed.add_field(name=f"Changed ({len(report.changed)})", value=_names(report.changed))
     embed.add_field(name="Articles", value=str(report.documents))
     embed.add_field(name="Passages", value=f"{report.passages:,}")
     embed.add_field(name="Time", value=f"{report.seconds:.1f} s")
+    if report.kept:
+        embed.add_field(
+            name=f"Kept ({len(report.kept)})",
+            value=clip("\n".join(escape(line) for line in report.kept), FIELD_LIMIT),
+            inline=False,
+        )
     if report.warnings:
         embed.add_field(
             name=f"Warnings ({len(report.warnings)})",

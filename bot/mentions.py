@@ -58,7 +58,7 @@ async def answer_mention(client: CitebotClient, message: discord.Message, questi
 async def _answer(client: CitebotClient, message: discord.Message, question: str) -> Reply:
     try:
         async with message.channel.typing():
-            answer = await client.answer(question)
+            answer = await client.answer(question, message.guild.id if message.guild else None)
     except CitebotError as error:
         return Reply(content=str(error))
     except Exception:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from types import TracebackType
 
 import discord
 
-from bot.embeds import progress_text
-from index.progress import Progress
+from bot.embeds import progress_text, report_embed
+from bot.service import ReindexReport
+from index.progress import Progress, ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +62,17 @@ class ProgressEdits:
             except discord.HTTPException as error:
                 log.warning("could not show reindex progress: %s", error)
             shown = latest
+
+
+async def rebuild_reply(
+    interaction: discord.Interaction,
+    every: float,
+    work: Callable[[ProgressCallback], ReindexReport],
+) -> None:
+    """Run a change that rebuilds an index in a worker thread, behind a private "thinking…"
+    reply (made here unless already made) that shows its progress and ends as the report."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(thinking=True, ephemeral=True)
+    async with ProgressEdits(interaction, every) as progress:
+        report = await asyncio.to_thread(work, progress.update)
+    await interaction.edit_original_response(content=None, embed=report_embed(report))

@@ -1,7 +1,12 @@
-"""The one answering core both faces use: holds the current index, answers, reindexes.
+"""The one answering core both faces use: holds the indexes, answers, reindexes.
 
-Discord and the console call only this. Reindexing builds a new index off to the side
-and swaps it in with one assignment, so questions asked meanwhile use the old one.
+Discord and the console call only this. There are two layers of articles: the operator's
+shared corpus, and each server's own library (``bot.libraries``). A server with a library
+is answered from one index over both, so BM25 statistics are those of their union; a
+server without one, a DM and the console use the shared index itself. Reindexing builds
+a new index off to the side and swaps it in with one assignment, so questions asked
+meanwhile use the old one; each server's library has its own lock, so rebuilds in two
+servers run side by side.
 
 Other processes (a second bot, ``citebot reindex``) may share the index folder: building
 and saving happen under the folder's lock, and a newer version another process saved is
@@ -13,11 +18,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import Settings
+from bot.libraries import HOUR, Library, LibraryError, Version, library
 from index import (
     Answer,
     CitebotError,
@@ -41,6 +47,10 @@ INLINE_VECTOR_BYTES = 2_000_000
 """Article bytes up to which vectors are computed before the first answer (~a minute)."""
 
 
+USE_NOTED_EVERY = 600.0
+"""Seconds between notes of a server's last use on disk."""
+
+
 class ReindexBusy(CitebotError):
     """A reindex is already running; only one runs at a time."""
 
@@ -55,6 +65,8 @@ class SourceInfo:
 
     source: Source
     passages: int
+    own: bool = False
+    """True for an article of the asking server's own library, False for a shared one."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,27 @@ class ReindexReport:
     warnings: tuple[str, ...]
     saved: bool = True
     """False when the new index is in use but could not be written to the index folder."""
+    kept: tuple[str, ...] = ()
+    """Earlier versions of articles this change kept, and how to get them back."""
+    library: bool = False
+    """True when a server's own library was rebuilt, False for the shared corpus."""
+
+
+class _Server:
+    """One server's library and the index over shared corpus + library, as held in memory."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self.changing = threading.Lock()
+        """Held by the one change (upload, rebuild, remove, restore) running; others refused."""
+        self.building = threading.Lock()
+        """Held while the index is built or opened: builds share the index folder."""
+        self.use_noted = 0.0
+        self.rebuilding = False
+        """True while a change rebuilds the index (questions then use the one before)."""
+        self.index: SearchIndex | None = None
+        self.base: SearchIndex | None = None
+        """The shared index ``index`` was built over; another one makes ``index`` stale."""
 
 
 class Service:
@@ -93,6 +126,8 @@ class Service:
         self._reindex_lock = threading.Lock()
         self._swap_lock = threading.Lock()
         self._follow_lock = threading.Lock()
+        self._servers: dict[int, _Server] = {}
+        self._servers_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, *, wait_for_vectors: bool = False) -> Service:
@@ -157,51 +192,80 @@ class Service:
 
     @property
     def index(self) -> SearchIndex:
+        """The shared corpus's index."""
         return self._index
 
     @property
     def reindexing(self) -> bool:
         return self._reindex_lock.locked()
 
-    def answer(self, question: str, limit: int = 9) -> Answer:
-        """Answer from whichever index is current when the question arrives."""
+    def index_for(self, guild: int | None) -> SearchIndex:
+        """The index a question from server ``guild`` (None: a DM or the console) is
+        answered from: the shared one, or the server's over shared + its library."""
+        if guild is None or not self.settings.per_server:
+            return self._index
+        server = self._server(guild)
+        if server.index is not None and server.base is self._index:
+            self._note_use(server)
+            return server.index
+        if server.rebuilding or not server.library.article_names():
+            # Questions asked during a rebuild use the index from before it.
+            return server.index or self._index
+        with server.building:
+            if server.index is None or server.base is not self._index:
+                try:
+                    self._open_server(server)
+                except (CitebotError, OSError) as error:
+                    # Its questions are still answered, from the shared articles alone.
+                    log.warning("Server %s's library cannot be indexed: %s", guild, error)
+            return server.index or self._index
+
+    def answer(self, question: str, limit: int = 9, guild: int | None = None) -> Answer:
+        """Answer from whichever index is current for ``guild`` when the question arrives."""
         self._notice_newer()
-        return answer_question(self._index, question, limit=limit)
+        return answer_question(self.index_for(guild), question, limit=limit)
 
     def candidates(self, question: str) -> Sequence[Candidate]:
         """Every quote the ranker chose from, for ``citebot eval``'s candidate recall."""
         return candidate_quotes(self._index, question)
 
-    def sources(self) -> tuple[SourceInfo, ...]:
-        """The indexed articles in corpus order, with their passage counts."""
+    def sources(self, guild: int | None = None) -> tuple[SourceInfo, ...]:
+        """The articles ``guild`` is answered from, shared ones first, with passage counts
+        and which are the server's own."""
         self._notice_newer()
-        index = self._index
+        index, shared = self.index_for(guild), self._index.fingerprints
         return tuple(
-            SourceInfo(source, index.passage_count(source.doc)) for source in index.sources
+            SourceInfo(source, index.passage_count(source.doc), source.doc not in shared)
+            for source in index.sources
         )
 
     def reindex(
         self,
         progress: ProgressCallback | None = None,
         upload: Upload | None = None,
+        guild: int | None = None,
     ) -> ReindexReport:
-        """Rebuild from the corpus folder and swap the new index in; the old one stays on failure.
+        """Rebuild server ``guild``'s library (None, or the shared mode: the shared corpus)
+        and swap the new index in; the old one stays on failure.
 
-        An ``upload`` is checked and saved into the corpus first. Raises ReindexBusy when
-        another rebuild is running, ArticleRejected for a bad upload (nothing changes), and
-        CorpusError when the corpus cannot be indexed at all.
+        An ``upload`` is checked and saved first; one that replaces an article keeps the
+        earlier version. Raises ReindexBusy when another change of the same library is
+        running, ArticleRejected for a bad upload or one over a limit (nothing changes),
+        and CorpusError when the corpus cannot be indexed at all.
         """
+        if guild is not None and self.settings.per_server:
+            change = (lambda: self._save_to_library(guild, upload)) if upload else _nothing
+            return self._change_library(guild, change, progress)
         if not self._reindex_lock.acquire(blocking=False):
             raise ReindexBusy("A reindex is already running; try again when it has finished.")
         try:
             started = time.perf_counter()
-            if upload is not None:
-                self._save_upload(upload)
+            kept = self._save_upload(upload) if upload is not None else ()
             with index_lock(self.settings.index_path):
                 self.follow()  # reuse, and compare with, what another process saved last
                 index, report = _rebuild(self.settings, self._index, progress, started)
                 self._swap(index)
-            return report
+            return replace(report, kept=kept)
         finally:
             self._reindex_lock.release()
 
@@ -253,33 +317,209 @@ class Service:
             self._index = index
             self._followed = stored_version(self.settings.index_path)
 
-    def _save_upload(self, upload: Upload) -> Path:
-        """Save an uploaded article into the corpus folder after checking it.
+    def versions(self, guild: int, name: str) -> list[Version]:
+        """The kept earlier versions of article ``name`` in server ``guild``'s library."""
+        return self._server(guild).library.versions(safe_article_name(name))
 
-        Only ``.txt``/``.md`` UTF-8 text within the size limit is taken; the name is reduced
-        to a safe base name, and an existing file is replaced only when asked.
-        """
-        name, data = safe_article_name(upload.filename), upload.data
-        if len(data) > self.settings.max_upload_bytes:
-            raise ArticleRejected(
-                f"{name} is {len(data):,} bytes; articles may be at most "
-                f"{self.settings.max_upload_bytes:,} bytes."
+    def remove_article(
+        self, guild: int, name: str, progress: ProgressCallback | None = None
+    ) -> ReindexReport:
+        """Take an article out of server ``guild``'s library (a copy is kept) and rebuild."""
+
+        def remove() -> tuple[str, ...]:
+            article = self._own_article_name(name)
+            kept = self._server(guild).library.remove(article)
+            return (_kept_line(kept),)
+
+        return self._change_library(guild, remove, progress)
+
+    def restore_article(
+        self, guild: int, name: str, stamp: str = "", progress: ProgressCallback | None = None
+    ) -> ReindexReport:
+        """Make a kept version of an article current again in server ``guild``'s library
+        (the newest when ``stamp`` is empty); the version it replaces is kept too."""
+
+        def restore() -> tuple[str, ...]:
+            article = self._own_article_name(name)
+            chosen = self._server(guild).library.version(article, stamp)
+            self._check_limits(guild, article, chosen.size)
+            kept = self._server(guild).library.restore(chosen)
+            self._server(guild).library.record_upload()
+            restored = f"{article}: restored the version of {chosen.when} ({chosen.stamp})."
+            return (restored, _kept_line(kept)) if kept else (restored,)
+
+        return self._change_library(guild, restore, progress)
+
+    def _note_use(self, server: _Server) -> None:
+        """Record that a server with a library asked, at most every USE_NOTED_EVERY
+        seconds (for ``citebot libraries list``), not on every question."""
+        now = time.time()
+        if now - server.use_noted >= USE_NOTED_EVERY:
+            server.use_noted = now
+            try:
+                server.library.touch(now)
+            except OSError as error:
+                log.warning("could not note server %s's use: %s", server.library.guild_id, error)
+
+    def _server(self, guild: int) -> _Server:
+        with self._servers_lock:
+            server = self._servers.get(guild)
+            if server is None:
+                server = self._servers[guild] = _Server(library(self.settings.data_dir, guild))
+            return server
+
+    def _open_server(
+        self, server: _Server, progress: ProgressCallback | None = None, *, rebuild: bool = False
+    ) -> tuple[SearchIndex, list[str]]:
+        """Open or rebuild a server's index over the current shared one (``building`` held).
+        A library with no article is answered from the shared index itself."""
+        base = self._index
+        if not server.library.article_names():
+            server.index, server.base = None, base
+            return base, []
+        with index_lock(server.library.index_path):
+            index, warnings = open_index(
+                server.library.articles,
+                server.library.index_path,
+                rebuild=rebuild,
+                progress=progress,
+                previous=server.index,
+                embedder=load_embedder() if base.has_vectors else None,
+                base=base,
+            )
+        for warning in warnings:
+            log.warning("server %s: %s", server.library.guild_id, warning)
+        server.index, server.base = index, base
+        return index, warnings
+
+    def _change_library(
+        self,
+        guild: int,
+        change: Callable[[], tuple[str, ...]],
+        progress: ProgressCallback | None,
+    ) -> ReindexReport:
+        """Make one change to server ``guild``'s library, then rebuild its index; a change
+        already running in that server is refused, one in another server is not waited for."""
+        server = self._server(guild)
+        if not server.changing.acquire(blocking=False):
+            raise ReindexBusy(
+                "A change to this server's library is already running; try again when it "
+                "has finished."
             )
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ArticleRejected(f"{name} is not UTF-8 text.") from None
-        if "\x00" in text or not text.strip():
-            raise ArticleRejected(f"{name} is empty or not plain text.")
+            started = time.perf_counter()
+            old = self.index_for(guild)
+            kept = change()
+            with server.building:
+                server.rebuilding = True
+                try:
+                    new, warnings = self._open_server(server, progress, rebuild=True)
+                finally:
+                    server.rebuilding = False
+            saved = new is self._index or (
+                stored_fingerprint(server.library.index_path) == new.corpus_fingerprint
+            )
+            server.library.touch()
+            report = _report(old, new, started, warnings, saved=saved)
+            return replace(report, kept=kept, library=True)
+        finally:
+            server.changing.release()
+
+    def _own_article_name(self, name: str) -> str:
+        """``name`` as a library article's file name; a shared article is refused."""
+        article = safe_article_name(name)
+        if article in self._index.fingerprints:
+            raise LibraryError(
+                f"{article} is a shared article: only the bot's operator can change or remove "
+                "it. Nothing was changed."
+            )
+        return article
+
+    def _save_to_library(self, guild: int, upload: Upload) -> tuple[str, ...]:
+        """Check an upload against the rules and the server's limits, then save it into
+        the library (an article it replaces is kept)."""
+        name, data = _checked_upload(upload, self.settings.max_upload_bytes)
+        article = self._own_article_name(name)
+        own = self._server(guild).library
+        if (own.articles / article).exists() and not upload.replace:
+            raise ArticleRejected(
+                f"{article} is already in this server's library; ask again with replace to "
+                "overwrite it (the current version is kept)."
+            )
+        self._check_limits(guild, article, len(data))
+        kept = own.save(article, data)
+        own.record_upload()
+        return (_kept_line(kept),) if kept else ()
+
+    def _check_limits(self, guild: int, article: str, size: int) -> None:
+        """Refuse (changing nothing) what would take server ``guild``'s library over the
+        operator's limits: articles, bytes, uploads an hour."""
+        own, settings = self._server(guild).library, self.settings
+        current = own.size()
+        target = own.articles / article
+        old_size = target.stat().st_size if target.exists() else 0
+        if not target.exists() and current.articles >= settings.library_max_articles:
+            raise ArticleRejected(
+                f"This server's library already holds {current.articles:,} articles, the most "
+                "it may; remove one with /library remove first. Nothing was changed."
+            )
+        if current.bytes - old_size + size > settings.library_max_bytes:
+            raise ArticleRejected(
+                f"{article} would take this server's library to "
+                f"{current.bytes - old_size + size:,} bytes; it may hold "
+                f"{settings.library_max_bytes:,}. Nothing was changed."
+            )
+        if own.uploads_within(HOUR) >= settings.uploads_per_hour:
+            raise ArticleRejected(
+                f"This server has added {settings.uploads_per_hour} articles in the last hour, "
+                "the most it may; try again later. Nothing was changed."
+            )
+
+    def _save_upload(self, upload: Upload) -> tuple[str, ...]:
+        """Save an uploaded article into the shared corpus folder after checking it; an
+        article it replaces is kept in the data folder's shared history."""
+        name, data = _checked_upload(upload, self.settings.max_upload_bytes)
         target = self.settings.corpus_dir / name
         if target.exists() and not upload.replace:
             raise ArticleRejected(
                 f"{name} is already in the corpus; ask again with replace to overwrite it."
             )
-        temporary = target.with_name(f".{name}.upload")
-        temporary.write_bytes(data)
-        temporary.replace(target)
-        return target
+        kept = shared_history(self.settings).save(name, data)
+        return (_kept_line(kept),) if kept else ()
+
+
+def shared_history(settings: Settings) -> Library:
+    """The shared corpus as a library whose history lives in the data folder, so a
+    replaced shared article is kept too."""
+    return Library(settings.data_dir / "shared", 0, articles=settings.corpus_dir)
+
+
+def _nothing() -> tuple[str, ...]:
+    return ()
+
+
+def _kept_line(version: Version) -> str:
+    return (
+        f"{version.article}: the earlier version is kept as {version.stamp} "
+        "(/library restore brings it back)."
+    )
+
+
+def _checked_upload(upload: Upload, limit: int) -> tuple[str, bytes]:
+    """The upload's safe file name and bytes, when it is ``.txt``/``.md`` UTF-8 text
+    within ``limit`` bytes; ArticleRejected says what is wrong otherwise."""
+    name, data = safe_article_name(upload.filename), upload.data
+    if len(data) > limit:
+        raise ArticleRejected(
+            f"{name} is {len(data):,} bytes; articles may be at most {limit:,} bytes."
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ArticleRejected(f"{name} is not UTF-8 text.") from None
+    if "\x00" in text or not text.strip():
+        raise ArticleRejected(f"{name} is empty or not plain text.")
+    return name, data
 
 
 def _corpus_bytes(folder: Path) -> int:
@@ -307,9 +547,22 @@ def _rebuild(
         previous=old if reuse else None,
         embedder=_inline_embedder(settings, old),
     )
+    saved = stored_fingerprint(settings.index_path) == new.corpus_fingerprint
+    return new, _report(old, new, started, warnings, saved=saved)
+
+
+def _report(
+    old: SearchIndex | None,
+    new: SearchIndex,
+    started: float,
+    warnings: Sequence[str],
+    *,
+    saved: bool,
+) -> ReindexReport:
+    """How ``new`` differs from ``old``, for the person who asked for the rebuild."""
     old_prints = old.fingerprints if old is not None else {}
     new_prints = new.fingerprints
-    return new, ReindexReport(
+    return ReindexReport(
         added=tuple(sorted(new_prints.keys() - old_prints.keys())),
         removed=tuple(sorted(old_prints.keys() - new_prints.keys())),
         changed=tuple(
@@ -323,7 +576,7 @@ def _rebuild(
         passages=new.passage_total,
         seconds=time.perf_counter() - started,
         warnings=tuple(warnings),
-        saved=stored_fingerprint(settings.index_path) == new.corpus_fingerprint,
+        saved=saved,
     )
 
 

@@ -16,9 +16,10 @@ if TYPE_CHECKING:
     from bot.discord_app import CitebotClient
 
 
-async def sources_reply(service: Service, page: int) -> Reply:
-    """Page ``page`` of the indexed articles, with buttons to the pages either side."""
-    shown = sources_page(await asyncio.to_thread(service.sources), page)
+async def sources_reply(service: Service, page: int, guild: int | None) -> Reply:
+    """Page ``page`` of the articles server ``guild`` (None: a DM) is answered from, with
+    buttons to the pages either side."""
+    shown = sources_page(await asyncio.to_thread(service.sources, guild), page)
     if shown.pages == 1:
         return Reply(embed=shown.embed)
     view = discord.ui.View(timeout=None)
@@ -48,7 +49,7 @@ class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"source
 
     async def callback(self, interaction: discord.Interaction[CitebotClient]) -> None:  # type: ignore[override]
         try:
-            shown = await sources_reply(interaction.client.service, self.page)
+            shown = await sources_reply(interaction.client.service, self.page, interaction.guild_id)
             await interaction.response.edit_message(embed=shown.embed, view=shown.view)
         except Exception as error:
             await report_error(interaction, error, "/sources page")

@@ -175,7 +175,7 @@ def build_index(
     documents: Sequence[Document],
     fingerprint: str,
     progress: ProgressCallback | None = None,
-    previous: SearchIndex | None = None,
+    previous: SearchIndex | Sequence[SearchIndex] | None = None,
     embedder: Embedder | None = None,
 ) -> SearchIndex:
     """Split, analyse, index and (with an embedder) embed the documents.
@@ -183,15 +183,20 @@ def build_index(
     Articles whose content is unchanged since ``previous`` keep its passages, sentences,
     terms and vectors instead of being processed again, which is most of a rebuild's work;
     the sentence splitter is kept too, so a rebuild splits like the build before it.
+    ``previous`` may be several indexes (a shared corpus and a server's own index over it):
+    each article is taken from the first that holds it unchanged, the splitter from the first.
     """
-    kept = _reusable(documents, previous)
+    previous_indexes = [previous] if isinstance(previous, SearchIndex) else list(previous or ())
+    kept: dict[str, _Analysed] = {}
+    for earlier in reversed(previous_indexes):
+        kept |= _reusable(documents, earlier)
     fresh = {
         document.source.doc: passage_texts(document)
         for document in documents
         if document.source.doc not in kept
     }
-    if previous is not None and kept:
-        splitter = previous.splitter
+    if previous_indexes and kept:
+        splitter = previous_indexes[0].splitter
     else:
         splitter = SentenceSplitter.train([text for texts in fresh.values() for text in texts])
     analysed: list[_Analysed] = []

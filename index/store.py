@@ -297,16 +297,23 @@ def open_index(
     progress: ProgressCallback | None = None,
     previous: SearchIndex | None = None,
     embedder: Embedder | None = None,
+    base: SearchIndex | None = None,
 ) -> tuple[SearchIndex, list[str]]:
     """The index for ``corpus_dir``: loaded from ``index_path`` when it is current (and
     has vectors when an ``embedder`` is given), else built — reusing what ``previous`` or
     the stale stored index already holds — and saved.
 
-    Returns it with warnings for a person (skipped files, rebuild reasons). Processes
-    sharing ``index_path`` hold ``index_lock`` around it.
+    With a ``base`` index (the shared corpus under a server's library), the index holds
+    base's articles, reused exactly as base indexed them, and then the folder's: one index
+    whose BM25 statistics are those of the union. Returns it with warnings for a person
+    (skipped files, rebuild reasons). Processes sharing ``index_path`` hold
+    ``index_lock`` around it.
     """
     documents, warnings = load_corpus(corpus_dir)
     fingerprint = corpus_fingerprint(documents, corpus_dir)
+    if base is not None:
+        base.check_stored()
+        documents, fingerprint = _over(base, documents, fingerprint, warnings)
     if previous is not None:
         try:
             previous.check_stored()
@@ -326,12 +333,33 @@ def open_index(
                 return stored, warnings
             log.info("The index at %s is out of date; rebuilding.", index_path)
             previous = previous or stored
-    index = build_index(documents, fingerprint, progress, previous, embedder)
+    reuse = [index for index in (base, previous) if index is not None]
+    index = build_index(documents, fingerprint, progress, reuse, embedder)
     try:
         index.version = save_index(index, index_path)
     except OSError as error:
         warnings.append(f"Could not save the index to {index_path} ({error}); using it unsaved.")
     return index, warnings
+
+
+def _over(
+    base: SearchIndex, documents: list[Document], fingerprint: str, warnings: list[str]
+) -> tuple[list[Document], str]:
+    """Base's articles (stand-ins that build_index reuses whole: same name, same content
+    hash, so their text is never read) followed by ``documents``, and their fingerprint."""
+    if base.text_version != TEXT_VERSION:
+        raise IndexFormatError("The shared index is of another version; reindex it first")
+    held = base.fingerprints
+    for document in documents:
+        if document.source.doc in held:
+            warnings.append(
+                f"Left out {document.source.doc}: the shared corpus has an article of that "
+                "name; upload it under another name."
+            )
+    stand_ins = [Document(source, "", held[source.doc]) for source in base.sources]
+    own = [document for document in documents if document.source.doc not in held]
+    combined = hashlib.sha256(f"{base.corpus_fingerprint}+{fingerprint}".encode())
+    return stand_ins + own, combined.hexdigest()[:32]
 
 
 def _sha256(path: Path) -> str:

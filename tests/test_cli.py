@@ -303,7 +303,9 @@ def test_reindex_fails_when_the_index_cannot_be_saved(tmp_path: Path) -> None:
     assert "could not be saved" in result.stdout and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["ask"], ["console"], ["run"], ["reindex"], ["eval"]])
+@pytest.mark.parametrize(
+    "command", [[], ["ask"], ["console"], ["run"], ["reindex"], ["libraries"], ["eval"]]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = citebot(*command, "--help")
     assert result.returncode == 0 and "usage: citebot" in result.stdout

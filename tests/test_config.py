@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from bot.config import DEFAULT_ENV_FILE, Settings, SettingsError, load_settings, settings_from
+from bot.config import (
+    DEFAULT_ENV_FILE,
+    ONE_SHARED,
+    Settings,
+    SettingsError,
+    load_settings,
+    settings_from,
+)
 from paths import REPO
 
 EXAMPLE = REPO / ".env.example"
@@ -58,11 +65,32 @@ def test_values_are_parsed(tmp_path: Path) -> None:
         ("CITEBOT_MAX_UPLOAD_BYTES", "0"),
         ("CITEBOT_QUOTES_PER_PAGE", "0"),
         ("CITEBOT_LOG_LEVEL", "LOUD"),
+        ("CITEBOT_LIBRARY", "everyone"),
+        ("CITEBOT_SHARED_GUILDS", "2000, my server"),
+        ("CITEBOT_LIBRARY_MAX_ARTICLES", "0"),
+        ("CITEBOT_LIBRARY_MAX_BYTES", "lots"),
+        ("CITEBOT_UPLOADS_PER_HOUR", "-2"),
     ],
 )
 def test_a_bad_value_names_its_setting(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         settings_from({name: value})
+
+
+def test_library_settings_are_parsed() -> None:
+    settings = settings_from(
+        {
+            "CITEBOT_LIBRARY": "Shared",
+            "CITEBOT_SHARED_GUILDS": "2000, 2100,",
+            "CITEBOT_LIBRARY_MAX_ARTICLES": "3",
+            "CITEBOT_LIBRARY_MAX_BYTES": "1000",
+            "CITEBOT_UPLOADS_PER_HOUR": "2",
+        }
+    )
+    assert settings.library == ONE_SHARED and not settings.per_server
+    assert settings.shared_guilds == (2000, 2100)
+    assert (settings.library_max_articles, settings.library_max_bytes) == (3, 1000)
+    assert settings.uploads_per_hour == 2 and Settings().per_server
 
 
 def test_the_environment_wins_over_the_file(

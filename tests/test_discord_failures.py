@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import ONE_SHARED
 from bot.replies import FAILED
 from fake_discord import payloads
 from fake_discord.harness import (
@@ -36,7 +37,7 @@ NOT_FOUND = {"message": "Unknown Message", "code": 10008}
 class SlowBrokenService(HeldService):
     """Fails only after the bot has said "thinking…" (the answers gate is closed)."""
 
-    def answer(self, question: str, limit: int = 9) -> Answer:
+    def answer(self, question: str, limit: int = 9, guild: int | None = None) -> Answer:
         self.answers.wait(WAIT_SECONDS)
         raise RuntimeError("the database went away")
 
@@ -154,7 +155,10 @@ async def test_a_mention_reply_waits_out_a_global_rate_limit(tmp_path: Path) -> 
 
 @scenario
 async def test_rate_limited_reindex_progress_edits_still_end_in_the_report(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+    # The one shared library, so that /reindex without an article has a corpus to rebuild.
+    settings = make_settings(
+        tmp_path, CITEBOT_LIBRARY=ONE_SHARED, CITEBOT_SHARED_GUILDS=str(payloads.GUILD_ID)
+    )
     service = HeldService.open(settings)
     service.rebuilds.clear()
     async with fake_discord() as discord, connected(discord, settings, service) as client:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import ONE_SHARED
 from bot.discord_app import NOT_A_MODERATOR
 from fake_discord import payloads
 from fake_discord.harness import (
@@ -113,19 +114,28 @@ async def test_commands_sync_to_the_development_guild_or_globally(
     async with fake_discord() as discord, connected(discord, settings):
         synced = [call for call in discord.calls if call.method == "PUT"]
     assert [call.path for call in synced] == [f"/applications/{payloads.APPLICATION_ID}{path}"]
-    assert {command["name"] for command in synced[0].body} == {"ask", "sources", "reindex"}
+    assert {command["name"] for command in synced[0].body} == {
+        "ask",
+        "sources",
+        "reindex",
+        "library",
+    }
 
 
 @scenario
-async def test_an_upload_named_with_a_path_lands_inside_the_corpus(tmp_path: Path) -> None:
+async def test_an_upload_named_with_a_path_lands_inside_the_servers_library(
+    tmp_path: Path,
+) -> None:
     settings = make_settings(tmp_path)
+    library = settings.data_dir / "guilds" / str(payloads.GUILD_ID) / "articles"
     async with fake_discord() as discord, connected(discord, settings):
         attachment = discord.fake.attachment("../../pelicans.txt", PELICANS)
         report = await final_report(
             discord, await discord.slash("reindex", ADMIN, article=attachment)
         )
         assert await answered(discord, PELICAN_QUESTION)
-    assert (settings.corpus_dir / "pelicans.txt").read_bytes() == PELICANS
+    assert (library / "pelicans.txt").read_bytes() == PELICANS
+    assert not (settings.corpus_dir / "pelicans.txt").exists()
     assert not (tmp_path / "pelicans.txt").exists()
     assert field(report, "Added") == "pelicans.txt"
 
@@ -135,7 +145,7 @@ async def test_an_upload_named_with_a_path_lands_inside_the_corpus(tmp_path: Pat
     [
         ("notes.exe", PELICANS, "is not a .txt or .md file"),
         ("binary.txt", b"\xff\xfe\x00pelican", "is not UTF-8 text"),
-        ("000_bc9ac90424408617.txt", PELICANS, "is already in the corpus"),
+        ("000_bc9ac90424408617.txt", PELICANS, "is a shared article"),
         ("huge.md", PELICANS * 2000, "articles may have at most"),
     ],
 )
@@ -182,7 +192,9 @@ async def test_questions_during_a_rebuild_use_the_old_index_and_a_second_one_is_
 
 @scenario
 async def test_a_failed_rebuild_keeps_the_old_index_and_says_why(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+    settings = make_settings(
+        tmp_path, CITEBOT_LIBRARY=ONE_SHARED, CITEBOT_SHARED_GUILDS=str(payloads.GUILD_ID)
+    )
     async with fake_discord() as discord, connected(discord, settings):
         for article in settings.corpus_dir.glob("*.txt"):
             article.unlink()

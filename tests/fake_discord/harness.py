@@ -36,6 +36,9 @@ ALICE = payloads.member(payloads.user(5001, "alice"))
 BOB = payloads.member(payloads.user(5002, "bob"))
 LIBRARIAN = payloads.member(payloads.user(5003, "librarian"), roles=(payloads.MOD_ROLE_ID,))
 ADMIN = payloads.member(payloads.user(5004, "admin"), permissions=payloads.MANAGE_GUILD)
+LIBRARIAN_B = payloads.member(payloads.user(5005, "clerk"), roles=(payloads.MOD_ROLE_B_ID,))
+OWNER = payloads.member(payloads.user(payloads.OWNER_ID, "owner"))
+"""The application's owner, as the fake's application info names it; no server rights."""
 OTHER_BOT = payloads.user(6001, "otherbot", bot=True)
 
 P = ParamSpec("P")
@@ -59,6 +62,7 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
     values = {
         "CITEBOT_CORPUS": str(corpus),
         "CITEBOT_INDEX_PATH": str(tmp_path / "index"),
+        "CITEBOT_DATA_DIR": str(tmp_path / "data"),
         "CITEBOT_COOLDOWN_SECONDS": "0",
         "CITEBOT_MOD_ROLES": "Librarians",
         "DISCORD_TOKEN": TOKEN,
@@ -80,19 +84,22 @@ class HeldService(Service):
         self.answers.set()
         self.rebuilds.set()
 
-    def answer(self, question: str, limit: int = 9) -> Answer:
+    def answer(self, question: str, limit: int = 9, guild: int | None = None) -> Answer:
         self.answers.wait(WAIT_SECONDS)
-        return super().answer(question, limit)
+        return super().answer(question, limit, guild)
 
     def reindex(
-        self, progress: ProgressCallback | None = None, upload: Upload | None = None
+        self,
+        progress: ProgressCallback | None = None,
+        upload: Upload | None = None,
+        guild: int | None = None,
     ) -> ReindexReport:
         def held(step: Progress) -> None:
             if progress is not None:
                 progress(step)
             self.rebuilds.wait(WAIT_SECONDS)
 
-        return super().reindex(held, upload)
+        return super().reindex(held, upload, guild)
 
 
 class BotLog(logging.Handler):
@@ -177,26 +184,47 @@ class Discord:
     def calls(self) -> list[Call]:
         return self.fake.calls
 
-    async def slash(self, name: str, invoker: Json = ALICE, **options: Any) -> Sent:
-        """Invoke ``/name`` with ``options``; attachments are attachment payloads."""
-        command = self.fake.commands[name]
+    async def slash(
+        self,
+        name: str,
+        invoker: Json = ALICE,
+        *,
+        guild: int | None = payloads.GUILD_ID,
+        **options: Any,
+    ) -> Sent:
+        """Invoke ``/name`` with ``options`` in ``guild`` (None: a DM); attachments are
+        attachment payloads. ``name`` may be ``group sub`` for a subcommand."""
+        group, _, sub = name.partition(" ")
+        command = self.fake.commands[group]
+        declared = command
+        if sub:
+            declared = next(option for option in command["options"] if option["name"] == sub)
         resolved: Json = {}
         listed = []
         for key, value in options.items():
-            kind = _option_type(command, key)
+            kind = _option_type(declared, key)
             if kind == 11:
                 resolved.setdefault("attachments", {})[value["id"]] = value
                 value = value["id"]
             listed.append({"name": key, "type": kind, "value": value})
-        data: Json = {"id": command["id"], "name": name, "type": 1, "options": listed}
+        if sub:
+            listed = [{"name": sub, "type": 1, "options": listed}]
+        data: Json = {"id": command["id"], "name": group, "type": 1, "options": listed}
         if resolved:
             data["resolved"] = resolved
-        return await self._send(payloads.interaction(2, data, invoker=invoker))
+        return await self._send(payloads.interaction(2, data, invoker=invoker, guild=guild))
 
-    async def press(self, message: Json, custom_id: str, invoker: Json = ALICE) -> Sent:
+    async def press(
+        self,
+        message: Json,
+        custom_id: str,
+        invoker: Json = ALICE,
+        *,
+        guild: int | None = payloads.GUILD_ID,
+    ) -> Sent:
         """Press the button ``custom_id`` on ``message`` (as stored by the fake)."""
         data = {"custom_id": custom_id, "component_type": 2}
-        payload = payloads.interaction(3, data, invoker=invoker, message_data=message)
+        payload = payloads.interaction(3, data, invoker=invoker, message_data=message, guild=guild)
         return await self._send(payload)
 
     async def say(self, content: str, author: Json, mentions: tuple[Json, ...] = ()) -> Json:

@@ -1,7 +1,9 @@
-"""JSON shapes the fake Discord sends: users, a guild, members, messages, interactions.
+"""JSON shapes the fake Discord sends: users, guilds, members, messages, interactions.
 
 Only the fields discord.py reads are filled in; ids are small fixed numbers so tests
-can name them.
+can name them. The bot is in two guilds (servers), A (``GUILD_ID``, most tests' only
+one) and B (``GUILD_B_ID``), each with a "Librarians" role and one text channel; an
+interaction may also come from a DM (``guild=None``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ BOT_ID = 1000
 GUILD_ID = 2000
 CHANNEL_ID = 3000
 MOD_ROLE_ID = 4001
+GUILD_B_ID = 2100
+CHANNEL_B_ID = 3100
+MOD_ROLE_B_ID = 4101
+DM_CHANNEL_ID = 3900
+OWNER_ID = 1
+CHANNELS = {GUILD_ID: CHANNEL_ID, GUILD_B_ID: CHANNEL_B_ID}
+MOD_ROLES = {GUILD_ID: MOD_ROLE_ID, GUILD_B_ID: MOD_ROLE_B_ID}
 MANAGE_GUILD = 1 << 5
 VIEW_AND_SEND = (1 << 10) | (1 << 11)
 TIMESTAMP = "2024-01-01T00:00:00.000000+00:00"
@@ -50,7 +59,7 @@ def application() -> Json:
         "icon": None,
         "bot_public": True,
         "bot_require_code_grant": False,
-        "owner": user(1, "owner"),
+        "owner": user(OWNER_ID, "owner"),
         "verify_key": "0" * 64,
         "flags": 0,
         "team": None,
@@ -71,11 +80,11 @@ def member(
     }
 
 
-def guild() -> Json:
-    """The guild: @everyone, a "Librarians" role and one text channel."""
+def guild(guild_id: int = GUILD_ID) -> Json:
+    """A guild: @everyone, a "Librarians" role and one text channel."""
     return {
-        "id": str(GUILD_ID),
-        "name": "newsroom",
+        "id": str(guild_id),
+        "name": "newsroom" if guild_id == GUILD_ID else "reading-club",
         "icon": None,
         "owner_id": "1",
         "afk_timeout": 300,
@@ -92,15 +101,15 @@ def guild() -> Json:
         "large": False,
         "member_count": 2,
         "roles": [
-            _role(GUILD_ID, "@everyone", VIEW_AND_SEND),
-            _role(MOD_ROLE_ID, "Librarians", VIEW_AND_SEND),
+            _role(guild_id, "@everyone", VIEW_AND_SEND),
+            _role(MOD_ROLES[guild_id], "Librarians", VIEW_AND_SEND),
         ],
         "emojis": [],
         "stickers": [],
         "members": [member(BOT_USER)],
         "channels": [
             {
-                "id": str(CHANNEL_ID),
+                "id": str(CHANNELS[guild_id]),
                 "type": 0,
                 "name": "general",
                 "position": 0,
@@ -169,27 +178,41 @@ def interaction(
     *,
     invoker: Json,
     message_data: Json | None = None,
+    guild: int | None = GUILD_ID,
 ) -> Json:
-    """An INTERACTION_CREATE body: ``kind`` 2 is a slash command, 3 a button press."""
+    """An INTERACTION_CREATE body: ``kind`` 2 is a slash command, 3 a button press; from
+    a channel of ``guild``, or from a DM with the bot when ``guild`` is None."""
     payload: Json = {
         "id": next_id(),
         "application_id": str(APPLICATION_ID),
         "type": kind,
         "data": data,
-        "guild_id": str(GUILD_ID),
-        "channel_id": str(CHANNEL_ID),
-        "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "general"},
-        "member": invoker,
         "token": f"interaction-token-{next_id()}",
         "version": 1,
         "app_permissions": str(VIEW_AND_SEND),
         "locale": "en-US",
         "guild_locale": "en-US",
         "entitlements": [],
-        "authorizing_integration_owners": {"0": str(GUILD_ID)},
-        "context": 0,
         "attachment_size_limit": 8 * 1024 * 1024,
     }
+    if guild is None:
+        payload |= {
+            "channel_id": str(DM_CHANNEL_ID),
+            "channel": {"id": str(DM_CHANNEL_ID), "type": 1, "recipients": [invoker["user"]]},
+            "user": invoker["user"],
+            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "context": 1,
+        }
+    else:
+        channel = CHANNELS[guild]
+        payload |= {
+            "guild_id": str(guild),
+            "channel_id": str(channel),
+            "channel": {"id": str(channel), "type": 0, "guild_id": str(guild), "name": "general"},
+            "member": invoker,
+            "authorizing_integration_owners": {"0": str(guild)},
+            "context": 0,
+        }
     if message_data is not None:
         payload["message"] = message_data
     return payload

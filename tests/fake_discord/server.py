@@ -251,14 +251,16 @@ class FakeDiscord:
     # gateway
 
     def _welcome(self) -> list[tuple[str, Json]]:
-        """READY (the gateway adds the session) and the guild it announces."""
+        """READY (the gateway adds the session) and the guilds it announces."""
         ready = {
             "v": 10,
             "user": payloads.BOT_USER,
-            "guilds": [{"id": str(payloads.GUILD_ID), "unavailable": True}],
+            "guilds": [{"id": str(guild), "unavailable": True} for guild in payloads.CHANNELS],
             "application": {"id": str(payloads.APPLICATION_ID), "flags": 0},
         }
-        return [("READY", ready), ("GUILD_CREATE", payloads.guild())]
+        return [("READY", ready)] + [
+            ("GUILD_CREATE", payloads.guild(guild)) for guild in payloads.CHANNELS
+        ]
 
     async def _attachment(self, request: web.Request) -> web.Response:
         return web.Response(body=self.attachments[request.match_info["id"]])
