@@ -39,6 +39,10 @@ _CHUNK = 65_536
 _BLOCK = 64
 """Postings a block: small enough that its bound is tight, large enough to skip cheaply."""
 
+_TOP = 32
+"""Each term keeps its heaviest postings apart: they give a query a floor for its k-th score
+before the walk starts (see ``_floor``)."""
+
 _SLACK = 1.0 + 1e-9
 """Bounds are sums in another order than the score's; this covers their rounding many times
 over, so a passage is skipped only when it cannot reach the k-th score, not when it ties."""
@@ -71,8 +75,11 @@ _FILES: dict[str, tuple[np.dtype[np.generic], int]] = {
     "postings_tf": (np.dtype(np.int32), 1),
     "block_max": (np.dtype(np.float64), 1),
     "block_last": (np.dtype(np.int32), 1),
+    "top_ptr": (np.dtype(np.int64), 1),
+    "top_doc": (np.dtype(np.int32), 1),
+    "top_weight": (np.dtype(np.float64), 1),
 }
-_META = ("format", "passages", "terms", "postings", "blocks", "block", "k1", "b", "epsilon")
+_META = ("format", "passages", "terms", "postings", "blocks", "block", "tops", "k1", "b", "epsilon")
 
 
 def _encode(term: str) -> bytes:
@@ -108,6 +115,7 @@ class Bm25:
         self._docs: npt.NDArray[np.int32] = a["postings_doc"]
         self._weights: FloatArray = a["postings_weight"]
         self._tfs: npt.NDArray[np.int32] = a["postings_tf"]
+        self._vocabulary = (self._vocab_bytes, self._vocab_offsets, self._vocab_hash)
         self._postings = (
             self._docs,
             self._weights,
@@ -116,6 +124,9 @@ class Bm25:
             self._term_ptr,
             a["term_block"],
             a["term_max"],
+            a["top_ptr"],
+            a["top_doc"],
+            a["top_weight"],
         )
 
     @property
@@ -177,10 +188,11 @@ class Bm25:
         del by_term
         weights = _weights(idf, df, docs, tfs, lengths, params)
         blocks = _blocks(term_ptr, idf, docs, weights)
+        top_ptr, top_doc, top_weight = _heaviest(term_ptr, docs, weights, _TOP)
 
         vocab_bytes, vocab_offsets = _blob([_encode(terms[i]) for i in order])
         meta = np.array(
-            [FORMAT_VERSION, n, len(terms), len(docs), len(blocks["block_max"]), _BLOCK]
+            [FORMAT_VERSION, n, len(terms), len(docs), len(blocks["block_max"]), _BLOCK, _TOP]
             + [params.k1, params.b, params.epsilon],
             np.float64,
         )
@@ -195,6 +207,9 @@ class Bm25:
             "postings_weight": weights,
             "postings_tf": tfs,
             **blocks,
+            "top_ptr": top_ptr,
+            "top_doc": top_doc,
+            "top_weight": top_weight,
         }
         if progress:
             progress(Progress("indexing", n, n))
@@ -204,10 +219,9 @@ class Bm25:
 
     def term_ids(self, terms: Sequence[str]) -> IntArray:
         """Each term's id (its place in ``idf_array``), or -1 when the index does not know it."""
-        encoded = [_encode(term) for term in terms]
-        ids = np.empty(len(encoded), np.int64)
-        keys, offsets = _blob(encoded)
-        _lookup(self._vocab_bytes, self._vocab_offsets, self._vocab_hash, keys, offsets, ids)
+        ids = np.empty(len(terms), np.int64)
+        if terms:
+            _lookup(*self._vocabulary, _keys(terms), ids)
         return ids
 
     def idf(self, term: str) -> float:
@@ -229,7 +243,7 @@ class Bm25:
             return []
         size = min(k, self._n)
         numbers, scores = np.empty(size, np.int64), np.empty(size, np.float64)
-        found = _top_k(*self._postings, self.term_ids(query), numbers, scores)
+        found = _search(*self._vocabulary, _keys(query), *self._postings, numbers, scores)
         return list(zip(numbers[:found].tolist(), scores[:found].tolist(), strict=True))
 
     def scores(self, query: Sequence[str], passages: Sequence[int]) -> FloatArray:
@@ -293,7 +307,7 @@ class Bm25:
         if len(meta) != len(_META):
             raise _format_error(directory, "meta", f"holds {len(meta)} values, not {len(_META)}")
         arrays = {name: _load_array(directory, name, *spec) for name, spec in _FILES.items()}
-        n, n_terms, n_postings, n_blocks, block = (int(x) for x in meta[1:6])
+        n, n_terms, n_postings, n_blocks, block, tops = (int(x) for x in meta[1:7])
         sizes = {
             "vocab_offsets": n_terms + 1,
             "vocab_hash": _hash_size(n_terms),
@@ -306,21 +320,25 @@ class Bm25:
             "postings_tf": n_postings,
             "block_max": n_blocks,
             "block_last": n_blocks,
+            "top_ptr": n_terms + 1,
+            "top_doc": len(arrays["top_weight"]),
         }
         for name, size in sizes.items():
             if len(arrays[name]) != size:
                 raise _format_error(
                     directory, name, f"holds {len(arrays[name])} values, not {size}"
                 )
-        if block != _BLOCK:
-            raise _format_error(directory, "meta", f"has blocks of {block}, not {_BLOCK}")
+        if (block, tops) != (_BLOCK, _TOP):
+            raise _format_error(directory, "meta", f"has blocks of {block} and tops of {tops}")
         if len(arrays["vocab_bytes"]) != arrays["vocab_offsets"][-1]:
             raise _format_error(directory, "vocab_bytes", "does not match vocab_offsets")
         if arrays["term_ptr"][0] != 0 or arrays["term_ptr"][-1] != n_postings:
             raise _format_error(directory, "term_ptr", "does not span the postings")
         if arrays["term_block"][0] != 0 or arrays["term_block"][-1] != n_blocks:
             raise _format_error(directory, "term_block", "does not span the blocks")
-        params = Bm25Params(k1=float(meta[6]), b=float(meta[7]), epsilon=float(meta[8]))
+        if arrays["top_ptr"][0] != 0 or arrays["top_ptr"][-1] != len(arrays["top_doc"]):
+            raise _format_error(directory, "top_ptr", "does not span top_doc")
+        params = Bm25Params(k1=float(meta[7]), b=float(meta[8]), epsilon=float(meta[9]))
         return cls(arrays, params, n)
 
 
@@ -432,20 +450,27 @@ def _hash_table(blob: np.ndarray, offsets: np.ndarray, size: int) -> np.ndarray:
     return table
 
 
+_SEPARATOR = b"\xff"
+"""Never part of UTF-8, so it can stand between encoded terms."""
+
+
+def _keys(terms: Sequence[str]) -> npt.NDArray[np.uint8]:
+    """Terms encoded and joined by _SEPARATOR, for one compiled look-up of them all."""
+    return np.frombuffer(_SEPARATOR.join([_encode(term) for term in terms]), np.uint8)
+
+
 @numba.njit(cache=True, nogil=True)
 def _lookup(
-    blob: np.ndarray,
-    offsets: np.ndarray,
-    table: np.ndarray,
-    keys: np.ndarray,
-    key_offsets: np.ndarray,
-    out: np.ndarray,
+    blob: np.ndarray, offsets: np.ndarray, table: np.ndarray, keys: np.ndarray, out: np.ndarray
 ) -> None:
-    """out[i] = the id of the term spelt keys[key_offsets[i]:key_offsets[i + 1]], or -1."""
+    """out[i] = the id of the i-th term in keys (see _keys), or -1 when not in the table."""
     size = len(table)
     mask = np.uint64(size - 1)
-    for i in range(len(key_offsets) - 1):
-        a, b = key_offsets[i], key_offsets[i + 1]
+    a = 0
+    for i in range(len(out)):
+        b = a
+        while b < len(keys) and keys[b] != 0xFF:
+            b += 1
         slot = np.int64(_fnv1a(keys, a, b) & mask)
         out[i] = -1
         while table[slot] >= 0:
@@ -461,6 +486,49 @@ def _lookup(
                     out[i] = term
                     break
             slot = (slot + 1) & (size - 1)
+        a = b + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _search(
+    blob: np.ndarray,
+    offsets: np.ndarray,
+    table: np.ndarray,
+    keys: np.ndarray,
+    docs: np.ndarray,
+    weights: np.ndarray,
+    block_max: np.ndarray,
+    block_last: np.ndarray,
+    term_ptr: np.ndarray,
+    term_block: np.ndarray,
+    term_max: np.ndarray,
+    top_ptr: np.ndarray,
+    top_doc: np.ndarray,
+    top_weight: np.ndarray,
+    numbers: np.ndarray,
+    scores: np.ndarray,
+) -> int:
+    """_lookup, then _top_k: one call from Python a query."""
+    n_terms = 1
+    for byte in keys:
+        n_terms += byte == 0xFF
+    query = np.empty(n_terms, np.int64)
+    _lookup(blob, offsets, table, keys, query)
+    return _top_k(
+        docs,
+        weights,
+        block_max,
+        block_last,
+        term_ptr,
+        term_block,
+        term_max,
+        top_ptr,
+        top_doc,
+        top_weight,
+        query,
+        numbers,
+        scores,
+    )
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -506,6 +574,9 @@ def _top_k(
     term_ptr: np.ndarray,
     term_block: np.ndarray,
     term_max: np.ndarray,
+    top_ptr: np.ndarray,
+    top_doc: np.ndarray,
+    top_weight: np.ndarray,
     query: np.ndarray,
     numbers: np.ndarray,
     scores: np.ndarray,
@@ -573,7 +644,9 @@ def _top_k(
 
     capacity = len(numbers)
     size = 0
-    threshold = 0.0  # a passage must score above it: 0 until k are found, then the k-th
+    # A passage must score above the threshold: a floor below the k-th score until k are
+    # found, then the k-th so far.
+    threshold = _floor(top_ptr, top_doc, top_weight, term, times, n_terms, bound, capacity)
     essential = 0
     while essential < n_lists and prefix[essential] <= threshold:
         essential += 1
@@ -692,6 +765,74 @@ def _below(
         if block[i] < block_end[i]:
             rest += block_max[block[i]] * mult[i]
     return rest
+
+
+@numba.njit(cache=True)
+def _heaviest(
+    term_ptr: np.ndarray, docs: np.ndarray, weights: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each term's ``size`` heaviest postings (all, if it has fewer), in no order:
+    term t's are top_doc/top_weight[top_ptr[t]:top_ptr[t + 1]]."""
+    n_terms = len(term_ptr) - 1
+    top_ptr = np.zeros(n_terms + 1, np.int64)
+    for t in range(n_terms):
+        top_ptr[t + 1] = top_ptr[t] + min(size, term_ptr[t + 1] - term_ptr[t])
+    top_doc = np.empty(top_ptr[n_terms], np.int32)
+    top_weight = np.empty(top_ptr[n_terms], np.float64)
+    for t in range(n_terms):
+        a, b, out = term_ptr[t], term_ptr[t + 1], top_ptr[t]
+        kept = top_ptr[t + 1] - out
+        top_doc[out : out + kept] = docs[a : a + kept]
+        top_weight[out : out + kept] = weights[a : a + kept]
+        lightest = out + np.argmin(top_weight[out : out + kept])
+        for i in range(a + kept, b):
+            if weights[i] > top_weight[lightest]:
+                top_doc[lightest], top_weight[lightest] = docs[i], weights[i]
+                lightest = out + np.argmin(top_weight[out : out + kept])
+    return top_ptr, top_doc, top_weight
+
+
+@numba.njit(cache=True, nogil=True)
+def _floor(
+    top_ptr: np.ndarray,
+    top_doc: np.ndarray,
+    top_weight: np.ndarray,
+    term: np.ndarray,
+    times: np.ndarray,
+    n_terms: int,
+    bound: np.ndarray,
+    k: int,
+) -> float:
+    """A score that at least k passages beat: the k-th best of the passages in the query
+    terms' heaviest postings, each counted only for the terms it is known to hold, less a
+    margin for rounding. 0 when that gives fewer than k passages, or when a term has a
+    negative IDF (infinite bound), since then a missing term is not worth 0 at least."""
+    count = 0
+    for j in range(n_terms):
+        if bound[j] == np.inf:
+            return 0.0
+        count += top_ptr[term[j] + 1] - top_ptr[term[j]]
+    if count < k:
+        return 0.0
+    seen = np.empty(count, np.int64)
+    gain = np.empty(count, np.float64)
+    at = 0
+    for j in range(n_terms):
+        for e in range(top_ptr[term[j]], top_ptr[term[j] + 1]):
+            seen[at], gain[at] = top_doc[e], top_weight[e] * times[j]
+            at += 1
+    order = np.argsort(seen)
+    sums = np.empty(count, np.float64)
+    n_seen = 0
+    for i in range(count):
+        if i > 0 and seen[order[i]] == seen[order[i - 1]]:
+            sums[n_seen - 1] += gain[order[i]]
+        else:
+            sums[n_seen] = gain[order[i]]
+            n_seen += 1
+    if n_seen < k:
+        return 0.0
+    return max(0.0, np.sort(sums[:n_seen])[n_seen - k] * (1.0 - 1e-9))
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
