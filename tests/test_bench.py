@@ -31,6 +31,8 @@ REPORTED = {
     "baseline_queries",
     "top10_equal",
 }
+ENGINES = {"citebot", "bm25s_numba", "bm25s", "tantivy", "pisa", "pisa_bmw", "baseline"}
+"""Every engine reports its p50 and p99 under its own name."""
 
 
 def run(script: Path, *args: str) -> str:
@@ -46,15 +48,34 @@ def run(script: Path, *args: str) -> str:
 
 
 def test_search_json_reports_every_number_and_top10_equal_to_rank_bm25() -> None:
-    pytest.importorskip("bm25s")
+    for peer in ("bm25s", "numba", "tantivy", "pyterrier_pisa"):
+        pytest.importorskip(peer)
     lines = run(SEARCH, "--passages", "2000", "--queries", "20", "--json").splitlines()
 
     assert len(lines) == 1
     result = json.loads(lines[0])
     assert result.keys() >= REPORTED
+    assert result.keys() >= {f"{e}_{p}_ms" for e in ENGINES for p in ("p50", "p99")}
     assert result["passages"] == 2000
     assert result["baseline_queries"] == 20
     assert result["top10_equal"] is True
+    assert result["citebot_top10_exact"] == result["pisa_top10_exact"] == 1.0
+
+
+def test_search_guards_bm25s_numba_against_a_query_of_unknown_words() -> None:
+    """bm25s 0.3.16 on numba segfaults on such a query, so the child process runs it."""
+    pytest.importorskip("bm25s")
+    pytest.importorskip("numba")
+    script = (
+        "import sys; sys.path.insert(0, 'bench'); import search; "
+        "print(search._bm25s_numba([['a', 'b'], ['c', 'd'], ['e', 'f']], "
+        "[['unknown'], ['b', 'unknown']])[1])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[[], [0]]"
 
 
 def test_corpus_gen_gives_the_same_passages_for_the_same_seed() -> None:

@@ -210,3 +210,104 @@ def test_damaged_file_is_an_index_format_error_naming_it(
     damage(path)
     with pytest.raises(IndexFormatError, match=f"bm25_{name}.npy.*reindex"):
         Bm25.load(tmp_path)
+
+
+# -- the pruned top-k: every way a passage can be skipped, against the definition ---------
+
+
+def zipf_passages(n: int = 6000, seed: int = 11) -> Corpus:
+    """Enough passages that common words fill many blocks of postings and rare words few."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, 5001) ** 1.05
+    lengths = rng.integers(3, 40, size=n)
+    words = rng.choice(5000, size=int(lengths.sum()), p=weights / weights.sum())
+    ends = np.cumsum(lengths).tolist()
+    return [[f"w{w}" for w in words[a:b]] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def zipf_pair() -> tuple[Bm25, BM25Okapi, Corpus]:
+    corpus = zipf_passages()
+    return Bm25.build(corpus), BM25Okapi(corpus), corpus
+
+
+PRUNING_QUERIES = {
+    "rare words": ["w4990", "w4321", "w3999"],
+    "very common words": ["w0", "w1", "w2", "w3", "w4"],
+    "common and rare": ["w0", "w1", "w2", "w4444"],
+    "repeated words": ["w0", "w7", "w0", "w30", "w0"],
+    "one word": ["w12"],
+    "unknown words only": ["notinthecorpus", "neither"],
+    "unknown among known": ["w3", "notinthecorpus", "w40"],
+}
+
+
+@pytest.mark.parametrize("k", [1, 10, 40, 7000])
+@pytest.mark.parametrize("name", sorted(PRUNING_QUERIES))
+def test_pruned_top_equals_rank_bm25_exactly(
+    zipf_pair: tuple[Bm25, BM25Okapi, Corpus], name: str, k: int
+) -> None:
+    """Same passages, same order, the same floats: k = 7000 is more than ever match."""
+    ours, reference, _ = zipf_pair
+    query = PRUNING_QUERIES[name]
+    assert ours.top(query, k) == reference_top(reference, query, k)
+
+
+def test_pruned_top_equals_rank_bm25_on_many_random_queries(
+    zipf_pair: tuple[Bm25, BM25Okapi, Corpus],
+) -> None:
+    ours, reference, corpus = zipf_pair
+    for query in random_queries(corpus, 150, seed=6):
+        assert ours.top(query, 10) == reference_top(reference, query, 10), query
+
+
+def test_one_passage_corpus_follows_rank_bm25() -> None:
+    """Every word is in every passage: rank-bm25's IDFs, and so the scores, are negative."""
+    corpus = [["alpha", "beta", "alpha"]]
+    ours, reference = Bm25.build(corpus), BM25Okapi(corpus)
+    for query in (["alpha"], ["beta", "alpha", "beta"], ["gamma"]):
+        assert ours.top(query, 5) == reference_top(reference, query, 5)
+        np.testing.assert_array_equal(ours.scores(query, [0]), reference.get_scores(query))
+
+
+def test_negative_idf_words_lower_scores_as_rank_bm25_says() -> None:
+    """Here the epsilon floor is negative, so a common word costs; it is never skipped."""
+    corpus = [["a", "b", "c"], ["a", "b"], ["a", "c", "d"], ["a", "b", "c", "e"], ["e"]]
+    ours, reference = Bm25.build(corpus), BM25Okapi(corpus)
+    assert ours.idf("a") < 0
+    for query in (["a", "d"], ["d", "a", "e"], ["e", "b"], ["c", "c", "d"]):
+        for k in (1, 2, 10):
+            assert ours.top(query, k) == reference_top(reference, query, k), (query, k)
+
+
+def test_term_ids_and_idf_array_look_up_many_words_at_once(
+    zipf_pair: tuple[Bm25, BM25Okapi, Corpus],
+) -> None:
+    ours, reference, _ = zipf_pair
+    words = ["w0", "notinthecorpus", "w4321", "w0", ""]
+    ids = ours.term_ids(words)
+    assert ids.dtype.kind == "i" and ids.shape == (5,)
+    assert ids[1] == ids[4] == -1 and ids[0] == ids[3] >= 0
+    assert [float(ours.idf_array[i]) for i in ids[[0, 2]]] == [ours.idf("w0"), ours.idf("w4321")]
+    assert ours.idf_array[ids[0]] == pytest.approx(reference.idf["w0"], rel=1e-12)
+    assert len(ours.term_ids([])) == 0
+    assert len(ours.idf_array) == len(reference.idf)
+
+
+def test_words_outside_ascii_are_found() -> None:
+    corpus = [["café", "naïve"], ["日本", "café"], ["\udcff", "x"]]
+    ours = Bm25.build(corpus)
+    assert (ours.term_ids(["café", "日本", "\udcff", "cafe"]) >= 0).tolist() == [
+        True, True, True, False,
+    ]  # fmt: skip
+    assert ours.document_frequency("café") == 2
+
+
+def test_index_of_an_older_format_is_reported_as_such(tmp_path: Path) -> None:
+    Bm25.build(random_passages(100)).save(tmp_path)
+    meta = np.load(tmp_path / "bm25_meta.npy")
+    meta[0] = 1
+    np.save(tmp_path / "bm25_meta.npy", meta)
+    (tmp_path / "bm25_block_max.npy").unlink()  # format 1 had no blocks
+    with pytest.raises(IndexFormatError, match="bm25_meta.npy is BM25 format 1, not 2.*reindex"):
+        Bm25.load(tmp_path)
