@@ -57,9 +57,11 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 3
 _POINTER = "CURRENT"
 _LOCK = ".lock"
-_LOAD_ATTEMPTS = 10
+_LOAD_ATTEMPTS = 50
 """How often a load starts again because another process replaced the version it was
-reading; each replacement is a whole save, so ten in a row mean a runaway writer."""
+reading; each replacement is a whole save (and a load checks every file's sha256, which
+on a busy machine can take longer than a small save), so fifty in a row mean a runaway
+writer."""
 _MANIFEST = "manifest.json"
 _TEXTS = "passages.txt"
 _OFFSETS = "passage_offsets.npy"
