@@ -238,13 +238,23 @@ class Discord:
         await self.fake.dispatch("INTERACTION_CREATE", payload)
         return Sent(payload)
 
-    async def shown(self, sent: Sent, where: Callable[[Call], bool] = shows_message) -> Call:
-        """The first call answering ``sent`` that ``where`` accepts (by default: a message)."""
-        return await self.fake.wait_for(lambda call: sent.concerns(call) and where(call))
+    async def shown(self, sent: Sent, where: Callable[[Call], bool] = lambda call: True) -> Call:
+        """The first message answering ``sent`` that Discord accepted and ``where`` picks.
+
+        ``where`` only narrows :func:`shows_message`: a refused request (a 429 the bot will
+        retry) carries the same body as its retry, and taking it for the shown message would
+        let a test look before the message is there.
+        """
+        return await self.fake.wait_for(
+            lambda call: sent.concerns(call) and shows_message(call) and where(call)
+        )
 
     async def response(self, sent: Sent) -> Call:
-        """The interaction callback the bot made for ``sent`` (its first response)."""
-        return await self.shown(sent, lambda call: call.path.endswith("/callback"))
+        """The interaction callback the bot made for ``sent`` (its first response), whatever
+        Discord answered."""
+        return await self.fake.wait_for(
+            lambda call: sent.concerns(call) and call.path.endswith("/callback")
+        )
 
     async def reply_to(self, message: Json) -> Call:
         """The bot's channel message replying to ``message``."""
