@@ -49,10 +49,16 @@ class Settings:
     library_max_articles: int = 500
     library_max_bytes: int = 50_000_000
     uploads_per_hour: int = 20
+    vector_cache: bool = True
+    """Keep sentence vectors in ``data_dir``/vectors.sqlite3 so no text is embedded twice."""
 
     @property
     def per_server(self) -> bool:
         return self.library == PER_SERVER
+
+    @property
+    def vector_cache_file(self) -> Path | None:
+        return self.data_dir / "vectors.sqlite3" if self.vector_cache else None
 
 
 def _integer(name: str, raw: str, *, least: int) -> int:
@@ -144,6 +150,10 @@ def settings_from(env: Mapping[str, str | None]) -> Settings:
             values.get("CITEBOT_UPLOADS_PER_HOUR", str(defaults.uploads_per_hour)),
             least=1,
         ),
+        vector_cache=_choice(
+            "CITEBOT_VECTOR_CACHE", values.get("CITEBOT_VECTOR_CACHE", "on"), ("on", "off")
+        )
+        == "on",
     )
 
 
