@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.mentions import mentioned_question, question_text
+from bot.discord.mentions import mentioned_question, question_text
 
 BOT_ID = 1000
 

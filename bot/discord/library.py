@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.embeds import CONTENT_LIMIT, clip, escape
+from bot.discord.embeds import CONTENT_LIMIT, clip, escape
+from bot.discord.moderation import own_library
+from bot.discord.progress_edits import rebuild_reply
 from bot.libraries import Version
-from bot.moderation import own_library
-from bot.progress_edits import rebuild_reply
 
 if TYPE_CHECKING:
-    from bot.discord_app import CitebotClient
+    from bot.discord.client import CitebotClient
 
 _VERSIONS_SHOWN = 15
 _ARTICLE = "The article's file name, as /sources or the upload's report shows it"

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.answers import answer_reply
-from bot.cooldown import cooldown_text
-from bot.replies import FAILED, Reply
+from bot.discord.ask import answer_reply
+from bot.discord.cooldown import cooldown_text
+from bot.discord.replies import FAILED, Reply
 from index.errors import CitebotError
 
 if TYPE_CHECKING:
-    from bot.discord_app import CitebotClient
+    from bot.discord.client import CitebotClient
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The Discord face of citebot: the client, its slash commands, start-up and command sync.
 
 Thin on purpose: every question and rebuild goes to the shared Service, rendering lives
-in ``bot.embeds`` and each button in its own module.
+in ``bot.discord.embeds`` and each button in its own module.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.answers import MoreButton, answer_reply
 from bot.config import Settings
-from bot.cooldown import Cooldown, cooldown_text
+from bot.discord.ask import MoreButton, answer_reply
+from bot.discord.cooldown import Cooldown, cooldown_text
+from bot.discord.library import LibraryCommands
+from bot.discord.mentions import answer_mention, mentioned_question, question_text
+from bot.discord.moderation import NOT_A_MODERATOR, Refused, is_application_owner, library_target
+from bot.discord.progress_edits import rebuild_reply
+from bot.discord.replies import fail, report_error, run_deferring, send
+from bot.discord.sources import SourcesButton, sources_reply
 from bot.libraries import record_servers
-from bot.library_commands import LibraryCommands
-from bot.mentions import answer_mention, mentioned_question, question_text
-from bot.moderation import NOT_A_MODERATOR, Refused, is_application_owner, library_target
-from bot.progress_edits import rebuild_reply
-from bot.replies import fail, report_error, run_deferring, send
 from bot.service import ArticleRejected, Service, Upload
-from bot.sources_pages import SourcesButton, sources_reply
 from index import MAX_QUESTION_CHARACTERS, Answer, CitebotError
 
 log = logging.getLogger(__name__)

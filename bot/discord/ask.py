@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.embeds import QUESTION_PREFIX, answer_page, no_answer_content
-from bot.replies import Reply, report_error, send
+from bot.discord.embeds import QUESTION_PREFIX, answer_page, no_answer_content
+from bot.discord.replies import Reply, report_error, send
 from index.errors import CitebotError
 from index.models import Answer
 
 if TYPE_CHECKING:
-    from bot.discord_app import CitebotClient
+    from bot.discord.client import CitebotClient
 
 CUSTOM_ID_LIMIT = 100
 NO_MORE = "There are no more quotes for that question."

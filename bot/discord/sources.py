@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.embeds import sources_page
-from bot.replies import Reply, report_error
+from bot.discord.embeds import sources_page
+from bot.discord.replies import Reply, report_error
 from bot.service import Service
 
 if TYPE_CHECKING:
-    from bot.discord_app import CitebotClient
+    from bot.discord.client import CitebotClient
 
 
 async def sources_reply(service: Service, page: int, guild: int | None) -> Reply:
