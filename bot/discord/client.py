@@ -1,7 +1,8 @@
-"""The Discord face of citebot: the client, its slash commands, start-up and command sync.
+"""The Discord face of citebot: the client, its events, start-up and command sync.
 
-Thin on purpose: every question and rebuild goes to the shared Service, rendering lives
-in ``bot.discord.embeds`` and each button in its own module.
+Thin on purpose: every question and rebuild goes to the shared Service, and each command
+and button lives in the module of its concern, which gets the client's context, never
+the client.
 """
 
 from __future__ import annotations
@@ -14,21 +15,17 @@ import discord
 from discord import app_commands
 
 from bot.config import Settings
-from bot.discord.ask import MoreButton, answer_reply
-from bot.discord.cooldown import Cooldown, cooldown_text
-from bot.discord.library import LibraryCommands
-from bot.discord.mentions import answer_mention, mentioned_question, question_text
-from bot.discord.moderation import NOT_A_MODERATOR, Refused, is_application_owner, library_target
-from bot.discord.progress_edits import rebuild_reply
-from bot.discord.replies import fail, report_error, run_deferring, send
-from bot.discord.sources import SourcesButton, sources_reply
+from bot.discord import ask, library, reindex, sources
+from bot.discord.context import ContextClient, DiscordContext
+from bot.discord.cooldown import Cooldown
+from bot.discord.mentions import answer_mention, mentioned_question
+from bot.discord.replies import report_error
 from bot.libraries import record_servers
-from bot.service import ArticleRejected, Service, Upload
-from index import MAX_QUESTION_CHARACTERS, Answer, CitebotError
+from bot.service import Service
+from index import CitebotError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NOT_A_MODERATOR", "CitebotClient", "run_bot"]
 REFUSED_TOKEN = (
     "Discord refused DISCORD_TOKEN; copy the bot's token from the developer portal "
     "(Bot → Reset Token) into .env."
@@ -48,11 +45,8 @@ class CitebotTree(app_commands.CommandTree):
         await report_error(interaction, original, f"/{name}")
 
 
-class CitebotClient(discord.Client):
+class CitebotClient(ContextClient):
     """A discord.py client wired to one Service; works in any number of guilds at once."""
-
-    progress_every = 3.0
-    """Seconds between progress edits of a running /reindex reply (Discord rate-limits edits)."""
 
     def __init__(self, settings: Settings, service: Service, **options: Any) -> None:
         """``options`` go to discord.Client (tests shorten ``heartbeat_timeout``)."""
@@ -63,13 +57,23 @@ class CitebotClient(discord.Client):
         )
         self.settings = settings
         self.service = service
-        self.cooldown = Cooldown(settings.cooldown_seconds)
+        self.context = DiscordContext(settings, service, Cooldown(settings.cooldown_seconds))
         self.tree = CitebotTree(self)
-        _add_commands(self)
+        for concern in (ask, sources, reindex, library):
+            concern.register(self.tree, self.context)
+
+    @property
+    def progress_every(self) -> float:
+        """Seconds between progress edits of a running rebuild's reply (tests shorten it)."""
+        return self.context.progress_every
+
+    @progress_every.setter
+    def progress_every(self, seconds: float) -> None:
+        self.context.progress_every = seconds
 
     async def setup_hook(self) -> None:
         """Register the restart-proof buttons and sync commands to one guild or globally."""
-        self.add_dynamic_items(MoreButton, SourcesButton)
+        self.add_dynamic_items(ask.MoreButton, sources.SourcesButton)
         if self.settings.guild_id is None:
             synced = await self.tree.sync()
             log.info("synced %d commands globally (they may take a while to appear)", len(synced))
@@ -98,83 +102,13 @@ class CitebotClient(discord.Client):
         except OSError as error:
             log.warning("could not record the servers in %s: %s", self.settings.data_dir, error)
 
-    async def answer(self, question: str, guild: int | None) -> Answer:
-        """Ask the service for server ``guild`` (None: a DM), off the event loop, without
-        Discord's mention markup (a More button made before it was left out may carry some)."""
-        return await asyncio.to_thread(self.service.answer, question_text(question), 9, guild)
-
     async def on_message(self, message: discord.Message) -> None:
         """Answer ``@citebot question``; messages from bots (itself included) are ignored."""
         if message.author.bot or self.user is None:
             return
         question = mentioned_question(message.content, self.user.id)
         if question is not None:
-            await answer_mention(self, message, question)
-
-
-def _add_commands(client: CitebotClient) -> None:
-    """Define /ask, /sources, /reindex and /library on the client's command tree."""
-    tree, settings, service = client.tree, client.settings, client.service
-
-    @tree.command(description="Ask a question; the answer quotes the news articles, with sources.")
-    @app_commands.describe(question="What do you want to know?")
-    async def ask(
-        interaction: discord.Interaction,
-        question: app_commands.Range[str, 1, MAX_QUESTION_CHARACTERS],
-    ) -> None:
-        wait = client.cooldown.retry_after(interaction.user.id)
-        if wait:
-            await fail(interaction, cooldown_text(wait))
-            return
-        words = question_text(question)
-        guild = interaction.guild_id
-        answer = await run_deferring(interaction, lambda: service.answer(words, guild=guild))
-        await send(interaction, answer_reply(answer, 0, settings.quotes_per_page))
-
-    @tree.command(description="List the articles answers here come from: shared and this server's.")
-    async def sources(interaction: discord.Interaction) -> None:
-        await send(interaction, await sources_reply(service, 0, interaction.guild_id))
-
-    @tree.command(description="Rebuild this server's library, adding an article (moderators only).")
-    @app_commands.describe(
-        article="A .txt or .md article to add to this server's library first",
-        replace="Overwrite an article with the same file name (the old version is kept)",
-        shared="Change the shared articles instead (the bot's operator only)",
-    )
-    @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
-    async def reindex(
-        interaction: discord.Interaction,
-        article: discord.Attachment | None = None,
-        replace: bool = False,
-        shared: bool = False,
-    ) -> None:
-        owner = await is_application_owner(client, interaction.user)
-        try:
-            target = library_target(interaction, settings, owner=owner, shared=shared)
-        except Refused as refused:
-            log.info("refused /reindex to %s: %s", interaction.user.id, refused)
-            await fail(interaction, str(refused))
-            return
-
-        await interaction.response.defer(thinking=True, ephemeral=True)
-        upload = await _upload(article, replace, settings.max_upload_bytes) if article else None
-        await rebuild_reply(
-            interaction,
-            client.progress_every,
-            lambda progress: service.reindex(progress, upload, target),
-        )
-
-    tree.add_command(LibraryCommands(client))
-
-
-async def _upload(article: discord.Attachment, replace: bool, limit: int) -> Upload:
-    """Download an attached article, unless it is too big to be worth downloading."""
-    if article.size > limit:
-        raise ArticleRejected(
-            f"The attachment has {article.size:,} bytes; articles may have at most {limit:,}."
-        )
-    return Upload(article.filename, await article.read(), replace)
+            await answer_mention(self.context, message, question)
 
 
 def run_bot(settings: Settings) -> None:
