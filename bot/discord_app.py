@@ -16,6 +16,7 @@ from discord import app_commands
 from bot.answers import MoreButton, answer_reply
 from bot.config import Settings
 from bot.cooldown import Cooldown, cooldown_text
+from bot.feeds import FeedPoller
 from bot.libraries import record_servers
 from bot.library_commands import LibraryCommands
 from bot.mentions import answer_mention, mentioned_question, question_text
@@ -180,6 +181,7 @@ async def _upload(article: discord.Attachment, replace: bool, limit: int) -> Upl
 def run_bot(settings: Settings) -> None:
     """Open the index and run the bot until interrupted; needs ``settings.discord_token``."""
     client = CitebotClient(settings, Service.open(settings))
+    FeedPoller(client.service).start()
     try:
         # log_handler=None: the CLI configures logging, not discord.py.
         client.run(settings.discord_token, log_handler=None)
