@@ -146,7 +146,7 @@ class FeedPoller:
 
     def _poll_feed(self, feed: str, known: Known) -> tuple[list[Upload], FeedStatus]:
         try:
-            entries = read_feed(self._client.get(feed).data).entries
+            entries = read_feed(self._client.get(feed).data)
         except (FetchError, ValueError) as error:
             log.warning("feed %s: %s", feed, error)
             return [], FeedStatus(feed, now(), problem=str(error))

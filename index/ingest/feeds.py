@@ -19,21 +19,14 @@ class Entry:
     title: str = ""
 
 
-@dataclass(frozen=True)
-class Feed:
-    """A read feed: its title and its entries, newest first as the feed lists them."""
-
-    title: str
-    entries: tuple[Entry, ...]
-
-
-def read_feed(data: bytes) -> Feed:
-    """Parse a feed; ValueError when the bytes are no RSS or Atom feed feedparser can read."""
+def read_feed(data: bytes) -> tuple[Entry, ...]:
+    """A feed's entries with a web link, in the feed's order; ValueError when the bytes are
+    no RSS or Atom feed feedparser can read."""
     parsed = feedparser.parse(data)
     if not parsed.get("version") and (parsed.get("bozo") or not parsed.get("entries")):
         problem = parsed.get("bozo_exception") or "no feed entries"
         raise ValueError(f"not an RSS or Atom feed ({problem})")
-    entries = tuple(
+    return tuple(
         Entry(
             link=str(item.get("link", "")).strip(),
             title=" ".join(str(item.get("title", "")).split()),
@@ -41,4 +34,3 @@ def read_feed(data: bytes) -> Feed:
         for item in parsed.get("entries", [])
         if str(item.get("link", "")).startswith(("http://", "https://"))
     )
-    return Feed(" ".join(str(parsed.get("feed", {}).get("title", "")).split()), entries)
