@@ -21,6 +21,7 @@ from bot.libraries import record_servers
 from bot.library_commands import LibraryCommands
 from bot.mentions import answer_mention, mentioned_question, question_text
 from bot.moderation import NOT_A_MODERATOR, Refused, is_application_owner, library_target
+from bot.pages import add_page
 from bot.progress_edits import rebuild_reply
 from bot.replies import fail, report_error, run_deferring, send
 from bot.service import ArticleRejected, Service, Upload
@@ -141,6 +142,7 @@ def _add_commands(client: CitebotClient) -> None:
         article="A .txt or .md article to add to this server's library first",
         replace="Overwrite an article with the same file name (the old version is kept)",
         shared="Change the shared articles instead (the bot's operator only)",
+        url="The address of a web page (a news article) to fetch and add first",
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
@@ -149,6 +151,7 @@ def _add_commands(client: CitebotClient) -> None:
         article: discord.Attachment | None = None,
         replace: bool = False,
         shared: bool = False,
+        url: str | None = None,
     ) -> None:
         owner = await is_application_owner(client, interaction.user)
         try:
@@ -160,10 +163,15 @@ def _add_commands(client: CitebotClient) -> None:
 
         await interaction.response.defer(thinking=True, ephemeral=True)
         upload = await _upload(article, replace, settings.max_upload_bytes) if article else None
+        by = f"{interaction.user.name} ({interaction.user.id})"
         await rebuild_reply(
             interaction,
             client.progress_every,
-            lambda progress: service.reindex(progress, upload, target),
+            lambda progress: (
+                add_page(service, url, by, progress, target)
+                if url and not upload
+                else service.reindex(progress, upload, target)
+            ),
         )
 
     tree.add_command(LibraryCommands(client))
