@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.console import output_width, progress_printer, reindex_summary, run_console
-from bot.feeds import FeedPoller, add_feed, feed_statuses, followed_feeds, remove_feed
+from bot.feeds import FeedPoller, add_feed, feed_lines, remove_feed
 from bot.libraries import folder_bytes, libraries, prune, recorded_servers
 from bot.pages import add_page
 from bot.render import answer_json, terminal_text
@@ -196,23 +196,6 @@ def _feeds(settings: Settings, action: str, url: str | None) -> int:
         return 0
     print("\n".join(feed_lines(settings)))
     return 0
-
-
-def feed_lines(settings: Settings) -> list[str]:
-    """A line per followed feed with its last poll, and a line per page that failed."""
-    feeds, statuses = followed_feeds(settings), feed_statuses(settings)
-    if not feeds:
-        return ["No feeds followed; set CITEBOT_FEEDS or use `citebot feeds add URL`."]
-    lines = []
-    for url in feeds:
-        status = statuses.get(url)
-        if status is None:
-            lines.append(f"{url}: not polled yet")
-            continue
-        state = f"failed: {status.problem}" if status.problem else f"{status.added} added"
-        lines.append(f"{url}: polled {status.checked}, {state}")
-        lines += [f"  page failed: {problem}" for problem in status.failed_pages]
-    return lines
 
 
 def library_list(settings: Settings) -> list[str]:

@@ -17,6 +17,7 @@ from bot.answers import MoreButton, answer_reply
 from bot.config import Settings
 from bot.cooldown import Cooldown, cooldown_text
 from bot.feeds import FeedPoller
+from bot.feeds_command import feeds_command
 from bot.libraries import record_servers
 from bot.library_commands import LibraryCommands
 from bot.mentions import answer_mention, mentioned_question, question_text
@@ -115,7 +116,7 @@ class CitebotClient(discord.Client):
 
 
 def _add_commands(client: CitebotClient) -> None:
-    """Define /ask, /sources, /reindex and /library on the client's command tree."""
+    """Define /ask, /sources, /reindex, /library and /feeds on the client's command tree."""
     tree, settings, service = client.tree, client.settings, client.service
 
     @tree.command(description="Ask a question; the answer quotes the news articles, with sources.")
@@ -175,6 +176,7 @@ def _add_commands(client: CitebotClient) -> None:
         )
 
     tree.add_command(LibraryCommands(client))
+    tree.add_command(feeds_command(client))
 
 
 async def _upload(article: discord.Attachment, replace: bool, limit: int) -> Upload:

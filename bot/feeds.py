@@ -86,6 +86,23 @@ def feed_statuses(settings: Settings) -> dict[str, FeedStatus]:
         return {}
 
 
+def feed_lines(settings: Settings) -> list[str]:
+    """A line per followed feed with its last poll, and a line per page that failed."""
+    feeds, statuses = followed_feeds(settings), feed_statuses(settings)
+    if not feeds:
+        return ["No feeds followed; set CITEBOT_FEEDS or use `citebot feeds add URL`."]
+    lines = []
+    for url in feeds:
+        status = statuses.get(url)
+        if status is None:
+            lines.append(f"{url}: not polled yet")
+            continue
+        state = f"failed: {status.problem}" if status.problem else f"{status.added} added"
+        lines.append(f"{url}: polled {status.checked}, {state}")
+        lines += [f"  page failed: {problem}" for problem in status.failed_pages]
+    return lines
+
+
 def _added_feeds(settings: Settings) -> list[str]:
     try:
         listed = json.loads((settings.data_dir / FEEDS_FILE).read_text(encoding="utf-8"))

@@ -9,7 +9,14 @@ import pytest
 
 from bot.cli import main
 from bot.config import Settings, settings_from
-from bot.feeds import FeedPoller, add_feed, feed_statuses, followed_feeds, remove_feed
+from bot.feeds import (
+    FeedPoller,
+    add_feed,
+    feed_lines,
+    feed_statuses,
+    followed_feeds,
+    remove_feed,
+)
 from bot.pages import AlreadyIndexed, add_page
 from bot.service import Service
 from index.errors import CitebotError
@@ -70,6 +77,7 @@ def test_a_feed_entry_appearing_between_two_polls_becomes_answerable(
     status = feed_statuses(settings)
     assert status[rss].ok and status[rss].added == 1
     assert "answered 404" in status[atom].problem
+    assert [line.split(": polled")[0] for line in feed_lines(settings)] == [rss, atom]
 
     web.feed("/atom", "atom.xml", {"first": lighthouse}, "application/atom+xml")
     second = poller.poll()
@@ -151,3 +159,4 @@ def test_feeds_are_added_listed_and_removed(tmp_path: Path) -> None:
         add_feed(settings, "feed.xml")
     remove_feed(settings, "https://b.example/atom")
     assert followed_feeds(settings) == ["https://a.example/rss"]
+    assert feed_lines(settings) == ["https://a.example/rss: not polled yet"]

@@ -1,13 +1,16 @@
-"""/reindex url: through the real discord.py client and a fake Discord: a moderator adds a
-news page by its address; a non-moderator and a bad address are refused privately."""
+"""/reindex url: and /feeds through the real discord.py client and a fake Discord: a
+moderator adds a news page by its address and sees how the feeds' last polls went; a
+non-moderator and a bad address are refused privately."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from bot.discord_app import NOT_A_MODERATOR
+from bot.feeds import FeedPoller
 from fake_discord import payloads
 from fake_discord.harness import (
     ADMIN,
@@ -77,3 +80,19 @@ async def test_a_bad_address_is_refused_privately_and_nothing_changes(
     assert not (settings.data_dir / "guilds").exists() or not any(
         (settings.data_dir / "guilds").rglob("*.html")
     )
+
+
+@scenario
+async def test_moderators_see_how_the_feeds_last_polls_went(tmp_path: Path, web: WebServer) -> None:
+    bridge = web.page("/local/bridge", "harbour-bridge.html")
+    rss = web.feed("/rss", "rss.xml", {"first": bridge}, "application/rss+xml")
+    feeds = f"{rss} {web.url('/atom')}"
+    settings = make_settings(tmp_path, CITEBOT_FETCH_PRIVATE="true", CITEBOT_FEEDS=feeds)
+    async with fake_discord() as discord, connected(discord, settings) as client:
+        await asyncio.to_thread(FeedPoller(client.service).poll)
+        assert await answered(discord, COST)
+        shown = await discord.shown(await discord.slash("feeds", ADMIN))
+        refused = await discord.shown(await discord.slash("feeds", BOB))
+    status = shown.message["content"]
+    assert is_ephemeral(shown) and "1 added" in status and "answered 404" in status
+    assert is_ephemeral(refused) and refused.message["content"] == NOT_A_MODERATOR
