@@ -147,7 +147,7 @@ class FeedPoller:
         if not feeds:
             return None
         service = self.service
-        known = known_articles((info.source for info in service.sources()), service.provenance())
+        known = known_articles(service)
         uploads: list[Upload] = []
         statuses = feed_statuses(self.settings)
         for feed in feeds:

@@ -9,7 +9,7 @@ the page's canonical one) and by the fingerprint of the article's text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.config import Settings
@@ -18,7 +18,6 @@ from bot.service import ArticleRejected, ReindexReport, Service, Upload
 from index.corpus import fingerprint
 from index.ingest.html import read_page, with_saved_from
 from index.ingest.web import WebClient
-from index.models import Source
 from index.progress import ProgressCallback
 
 _PAGE_TYPES = ("text/html", "application/xhtml+xml", "")
@@ -55,19 +54,22 @@ def add_page(
 ) -> ReindexReport:
     """Fetch the article at ``url`` and add it as an upload to ``guild``'s library (None:
     the shared corpus) would be, recording who added it; errors as ``page_upload``'s."""
-    sources = (info.source for info in service.sources(guild))
-    known = known_articles(sources, service.provenance(guild))
+    known = known_articles(service, guild)
     upload = page_upload(web_client(service.settings), url, known, by=by)
     return service.reindex(progress, upload, guild)
 
 
-def known_articles(sources: Iterable[Source], provenance: Mapping[str, Provenance]) -> Known:
-    """The articles of an index's ``sources`` and the web articles' ``provenance``."""
+def known_articles(service: Service, guild: int | None = None) -> Known:
+    """What server ``guild`` (None: the shared corpus) is answered from and the files of
+    the folder its new articles go to, so a new name is free."""
     known = Known()
-    for source in sources:
-        known.add(source.doc, [source.url])
-    for name, origin in provenance.items():
+    for info in service.sources(guild):
+        known.add(info.source.doc, [info.source.url])
+    for name, origin in service.provenance(guild).items():
         known.add(name, [origin.url], origin.text)
+    folder = service.articles_folder(guild)
+    if folder.is_dir():
+        known.names.update(path.name for path in folder.iterdir())
     return known
 
 

@@ -254,9 +254,14 @@ class Service:
     def provenance(self, guild: int | None = None) -> dict[str, Provenance]:
         """The provenance of the web articles ``guild`` is answered from, by file name."""
         origins = read_provenance(self.settings.corpus_dir)
+        return origins | read_provenance(self.articles_folder(guild))
+
+    def articles_folder(self, guild: int | None = None) -> Path:
+        """The folder a change asked for from server ``guild`` (None: the shared corpus)
+        saves articles into."""
         if guild is not None and self.settings.per_server:
-            origins |= read_provenance(self._server(guild).library.articles)
-        return origins
+            return self._server(guild).library.articles
+        return self.settings.corpus_dir
 
     def reindex(
         self,
