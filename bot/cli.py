@@ -156,7 +156,7 @@ def _main(arguments: argparse.Namespace) -> int:
 
 def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -> int:
     if command == "run":
-        from bot.discord_app import run_bot  # imported here: only the bot needs discord.py
+        from bot.discord.client import run_bot  # imported here: only the bot needs discord.py
 
         run_bot(settings)
         return 0

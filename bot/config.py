@@ -57,10 +57,16 @@ class Settings:
     fetch_max_bytes: int = 5_000_000
     fetch_private: bool = False
     """True lets pages and feeds be fetched from private, loopback and link-local addresses."""
+    vector_cache: bool = True
+    """Keep sentence vectors in ``data_dir``/vectors.sqlite3 so no text is embedded twice."""
 
     @property
     def per_server(self) -> bool:
         return self.library == PER_SERVER
+
+    @property
+    def vector_cache_file(self) -> Path | None:
+        return self.data_dir / "vectors.sqlite3" if self.vector_cache else None
 
 
 def _integer(name: str, raw: str, *, least: int) -> int:
@@ -188,6 +194,10 @@ def settings_from(env: Mapping[str, str | None]) -> Settings:
             least=1,
         ),
         fetch_private=_yes("CITEBOT_FETCH_PRIVATE", values.get("CITEBOT_FETCH_PRIVATE", "false")),
+        vector_cache=_choice(
+            "CITEBOT_VECTOR_CACHE", values.get("CITEBOT_VECTOR_CACHE", "on"), ("on", "off")
+        )
+        == "on",
     )
 
 

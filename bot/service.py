@@ -37,10 +37,11 @@ from index import (
 from index.answer import candidate_quotes
 from index.candidates import Candidate
 from index.corpus import ARTICLE_SUFFIXES, article_paths
-from index.embed import Embedder, load_embedder
+from index.embed import DIMENSIONS, MODEL_ID, Embedder, load_embedder
 from index.ingest.html import HTML_SUFFIXES, read_page
 from index.progress import ProgressCallback
 from index.store import index_lock, load_index, stored_fingerprint, stored_version
+from index.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ class Service:
         one (over INLINE_VECTOR_BYTES of articles) answers lexically until a background
         thread has embedded it, unless ``wait_for_vectors``.
         """
+        _keep_vectors(settings)
         embedder = load_embedder() if wait_for_vectors else _inline_embedder(settings, None)
         with index_lock(settings.index_path):
             index, warnings = open_index(
@@ -635,6 +637,14 @@ def _report(
         warnings=tuple(warnings),
         saved=saved,
     )
+
+
+def _keep_vectors(settings: Settings) -> None:
+    """Point the shared embedder at this configuration's vector cache (or none)."""
+    embedder = load_embedder()
+    if embedder is not None:
+        where = settings.vector_cache_file
+        embedder.cache = VectorCache(where, MODEL_ID, DIMENSIONS) if where else None
 
 
 def _inline_embedder(settings: Settings, old: SearchIndex | None) -> Embedder | None:

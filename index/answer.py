@@ -7,12 +7,12 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.analyze import analyze, is_number, normalize, term_spans
+from index.analyze import analyze, normalize, term_spans
 from index.candidates import (
     SEMANTIC_FEATURES,
     Candidate,
@@ -48,7 +48,7 @@ _MIN_SHARED_CLAIM_TERMS = 3
 class _Ranked:
     candidate: Candidate
     score: float
-    claim: frozenset[str]
+    claim: frozenset[int]
 
 
 def answer_question(index: SearchIndex, question: str, limit: int = 9) -> Answer:
@@ -113,8 +113,7 @@ def _grouped(
     also: list[list[Source]] = []
     order = np.argsort(-scores, kind="stable").tolist()
     least = _FURTHER_QUOTE_COVERAGE * float(coverage[order[0]])
-    question_terms = frozenset(asked.terms)
-    idf = index.bm25.idf
+    question_terms = frozenset(asked.ids.tolist())
     for number in order:
         if len(kept) >= limit:
             break
@@ -127,9 +126,9 @@ def _grouped(
         candidate = found[number]
         if any(_overlaps(candidate, other.candidate) for other in kept):
             continue
-        claim = frozenset(analyze(candidate.text)) - question_terms
+        claim = _claim(index, candidate) - question_terms
         same = next(
-            (n for n, other in enumerate(kept) if _same_claim(claim, other.claim, idf)), None
+            (n for n, other in enumerate(kept) if _same_claim(claim, other.claim, index)), None
         )
         if same is None:
             kept.append(_Ranked(candidate, score, claim))
@@ -158,18 +157,31 @@ def _quote(ranked: _Ranked, asked: Question) -> Quote:
     return Quote(text, candidate.answer_span, marks, candidate.source, round(ranked.score, 4))
 
 
-def _same_claim(one: frozenset[str], other: frozenset[str], idf: Callable[[str], float]) -> bool:
+def _claim(index: SearchIndex, candidate: Candidate) -> frozenset[int]:
+    """The quote's distinct term ids, as stored at index time (never re-analysed)."""
+    table = index.sentences
+    start, end = table.term_starts[candidate.first], table.term_starts[candidate.last + 1]
+    return frozenset(table.term_ids[start:end].tolist())
+
+
+def _same_claim(one: frozenset[int], other: frozenset[int], index: SearchIndex) -> bool:
     """Whether two quotes add the same facts to the question: the same figures (every
     number of the quote with fewer numbers is in the other), or mostly the same words,
     weighing words by IDF so that names every article mentions count for little."""
     shared = one & other
     if len(shared) < _MIN_SHARED_CLAIM_TERMS:
         return False
-    figures = min((set(filter(is_number, one)), set(filter(is_number, other))), key=len)
+    numbers = index.bm25.numbers
+    figures = min(({t for t in one if numbers[t]}, {t for t in other if numbers[t]}), key=len)
     if figures and figures <= shared:
         return True
-    lighter = min(sum(map(idf, one)), sum(map(idf, other)))
-    return lighter > 0 and sum(map(idf, shared)) / lighter >= _SAME_CLAIM
+    idf = index.bm25.idf_array
+    lighter = min(_weight(one, idf), _weight(other, idf))
+    return lighter > 0 and _weight(shared, idf) / lighter >= _SAME_CLAIM
+
+
+def _weight(terms: frozenset[int], idf: np.ndarray) -> float:
+    return float(idf[list(terms)].sum())
 
 
 def _suggestions(index: SearchIndex, question: str) -> tuple[str, ...]:

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from index.vector_cache import VectorCache
+
 log = logging.getLogger(__name__)
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
@@ -52,6 +54,8 @@ class Embedder:
         self._tokenizer.enable_truncation(_MAX_TOKENS)
         self._tokenizer.enable_padding()
         self._recent: dict[str, Vectors] = {}
+        self.cache: VectorCache | None = None
+        """Where ``embed_for_index`` keeps sentence vectors between processes (None: nowhere)."""
 
     def embed(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> Vectors:
         """One unit vector a text, in order; ``progress`` gets the count done so far.
@@ -77,6 +81,26 @@ class Embedder:
         if len(self._recent) + len(todo) > _REMEMBERED:
             self._recent.clear()
         self._recent.update((texts[i], out[i]) for i in todo[:_REMEMBERED])
+        return out
+
+    def embed_for_index(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> npt.NDArray[np.float16]:
+        """Sentence vectors as an index stores them (float16), taking what ``cache`` holds.
+
+        Questions go through ``embed`` instead: a vector rounded through the cache must
+        never stand in for the exact one a question was first answered with.
+        """
+        out = np.zeros((len(texts), DIMENSIONS), np.float16)
+        cached = self.cache.get(texts) if self.cache else {}
+        for number, vector in cached.items():
+            out[number] = vector
+        missing = [number for number in range(len(texts)) if number not in cached]
+        counted = (lambda done: progress(len(cached) + done)) if progress else None
+        fresh = self.embed([texts[number] for number in missing], counted).astype(np.float16)
+        out[missing] = fresh
+        if self.cache and missing:
+            self.cache.put([texts[number] for number in missing], fresh)
         return out
 
     def _batch(self, texts: list[str]) -> Vectors:

@@ -284,7 +284,7 @@ def _vectors(
         return None
     todo = [text for part in analysed if part.vectors is None for text in part.sentence_texts()]
     report = (lambda done: progress(Progress("embedding", done, len(todo)))) if progress else None
-    embedded = embedder.embed(todo, report).astype(np.float16)
+    embedded = embedder.embed_for_index(todo, report)
     blocks, position = [], 0
     for part in analysed:
         if part.vectors is None:

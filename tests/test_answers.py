@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answers import CUSTOM_ID_LIMIT, NO_MORE, answer_reply, more_custom_id
+from bot.discord.ask import CUSTOM_ID_LIMIT, NO_MORE, answer_reply, more_custom_id
 from index import Answer, SearchIndex, answer_question
 
 

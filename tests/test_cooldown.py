@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cooldown import Cooldown, cooldown_text
+from bot.discord.cooldown import Cooldown, cooldown_text
 
 
 class Clock:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ONE_SHARED
-from bot.replies import FAILED
+from bot.discord.replies import FAILED
 from fake_discord import payloads
 from fake_discord.harness import (
     ADMIN,

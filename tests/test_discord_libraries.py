@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import ONE_SHARED, Settings
-from bot.embeds import OWN_MARK
-from bot.moderation import NOT_A_MODERATOR, SHARED_IS_THE_OPERATORS, SHARED_NOT_HERE
+from bot.discord.embeds import OWN_MARK
+from bot.discord.moderation import NOT_A_MODERATOR, SHARED_IS_THE_OPERATORS, SHARED_NOT_HERE
 from fake_discord import payloads
 from fake_discord.harness import (
     ADMIN,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ONE_SHARED
-from bot.discord_app import NOT_A_MODERATOR
+from bot.discord.moderation import NOT_A_MODERATOR
 from fake_discord import payloads
 from fake_discord.harness import (
     ADMIN,

@@ -10,7 +10,7 @@ import pytest
 from discord.http import Route
 
 from bot.cli import main
-from bot.discord_app import run_bot
+from bot.discord.client import run_bot
 from fake_discord.harness import fake_discord_on_a_thread, make_settings
 from index import CitebotError
 

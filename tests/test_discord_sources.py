@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.embeds import SOURCES_PER_PAGE
+from bot.discord.embeds import SOURCES_PER_PAGE
 from fake_discord.harness import connected, fake_discord, make_settings, scenario
 from fake_discord.payloads import Json
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.discord_app import NOT_A_MODERATOR
+from bot.discord.moderation import NOT_A_MODERATOR
 from bot.feeds import FeedPoller
 from fake_discord import payloads
 from fake_discord.harness import (

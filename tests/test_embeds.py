@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 import pytest
 
-from bot.embeds import (
+from bot.discord.embeds import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     EMBED_LIMIT,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.mentions import mentioned_question, question_text
+from bot.discord.ask import question_text
+from bot.discord.mentions import mentioned_question
 
 BOT_ID = 1000
 

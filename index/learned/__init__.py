@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.candidates import LEXICAL_FEATURES, SEMANTIC_FEATURES
+from index.learned.trees import TreeEnsemble
 
 MODELS_VERSION = 1
 """Bumped whenever the features or the fitted files change; stored in the index manifest."""
@@ -108,8 +109,7 @@ class Model:
     """A ranker and the confidence model fitted on its scores."""
 
     semantic: bool
-    ranker: object
-    """A ``lightgbm.Booster``."""
+    ranker: TreeEnsemble
     confidence: Confidence
 
     @property
@@ -120,8 +120,7 @@ class Model:
         """Ranker scores of candidate feature rows (SEMANTIC_FEATURES columns)."""
         if not len(rows):
             return np.zeros(0)
-        used = rows[:, : len(self.features)]
-        return np.asarray(self.ranker.predict(used, num_threads=1), np.float64)  # type: ignore[attr-defined]
+        return self.ranker.predict(rows[:, : len(self.features)])
 
 
 def model_files(semantic: bool, folder: Path = FOLDER) -> tuple[Path, Path]:
@@ -132,13 +131,10 @@ def model_files(semantic: bool, folder: Path = FOLDER) -> tuple[Path, Path]:
 @cache
 def load_model(semantic: bool, folder: Path = FOLDER) -> Model:
     """The fitted ranker and confidence, read once per process."""
-    import lightgbm
-
     ranker_file, confidence_file = model_files(semantic, folder)
     data = json.loads(confidence_file.read_text(encoding="utf-8"))
     if data.get("version") != MODELS_VERSION:
         raise ValueError(
             f"{confidence_file} is version {data.get('version')}, not {MODELS_VERSION}"
         )
-    booster = lightgbm.Booster(model_file=str(ranker_file))
-    return Model(semantic, booster, Confidence.from_data(data))
+    return Model(semantic, TreeEnsemble.read(ranker_file), Confidence.from_data(data))

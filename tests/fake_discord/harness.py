@@ -22,7 +22,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.config import Settings, settings_from
-from bot.discord_app import CitebotClient
+from bot.discord.client import CitebotClient
 from bot.service import ReindexReport, Service, Upload
 from fake_discord import payloads
 from fake_discord.payloads import Json

@@ -15,7 +15,7 @@ from types import TracebackType
 
 import discord
 
-from bot.embeds import progress_text, report_embed
+from bot.discord.embeds import progress_text, report_embed
 from bot.service import ReindexReport
 from index.progress import Progress, ProgressCallback
 

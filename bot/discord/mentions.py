@@ -8,31 +8,18 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
 
 import discord
 
-from bot.answers import answer_reply
-from bot.cooldown import cooldown_text
-from bot.replies import FAILED, Reply
+from bot.discord.ask import answer_reply, fetch_answer, question_text
+from bot.discord.context import DiscordContext
+from bot.discord.cooldown import cooldown_text
+from bot.discord.replies import FAILED, Reply
 from index.errors import CitebotError
-
-if TYPE_CHECKING:
-    from bot.discord_app import CitebotClient
 
 log = logging.getLogger(__name__)
 
 _COOLDOWN_NOTE_SECONDS = 10
-
-
-# @everyone/@here, user <@1>/<@!1>, role <@&1> and channel <#1> mentions, custom emoji <:n:1>.
-_MARKUP = re.compile(r"(?<!\w)@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>")
-
-
-def question_text(content: str) -> str:
-    """The words of a question without Discord's mention and emoji markup, which would
-    otherwise count as question words (and be echoed back)."""
-    return " ".join(_MARKUP.sub(" ", content).split())
 
 
 def mentioned_question(content: str, bot_id: int) -> str | None:
@@ -42,23 +29,24 @@ def mentioned_question(content: str, bot_id: int) -> str | None:
     return question_text(content)
 
 
-async def answer_mention(client: CitebotClient, message: discord.Message, question: str) -> None:
+async def answer_mention(context: DiscordContext, message: discord.Message, question: str) -> None:
     """Reply to ``message`` with the answer, a cooldown note (deleted soon) or a one-line error."""
-    wait = client.cooldown.retry_after(message.author.id)
+    wait = context.cooldown.retry_after(message.author.id)
     try:
         if wait:
             await message.reply(cooldown_text(wait), delete_after=min(wait, _COOLDOWN_NOTE_SECONDS))
             return
-        reply = await _answer(client, message, question)
+        reply = await _answer(context, message, question)
         await message.reply(**reply.fields())
     except discord.HTTPException as error:
         log.warning("could not reply to message %s: %s", message.id, error)
 
 
-async def _answer(client: CitebotClient, message: discord.Message, question: str) -> Reply:
+async def _answer(context: DiscordContext, message: discord.Message, question: str) -> Reply:
+    guild = message.guild.id if message.guild else None
     try:
         async with message.channel.typing():
-            answer = await client.answer(question, message.guild.id if message.guild else None)
+            answer = await fetch_answer(context, question, guild)
     except CitebotError as error:
         return Reply(content=str(error))
     except Exception:
@@ -69,4 +57,4 @@ async def _answer(client: CitebotClient, message: discord.Message, question: str
             message.channel.id,
         )
         return Reply(content=FAILED)
-    return answer_reply(answer, 0, client.settings.quotes_per_page)
+    return answer_reply(answer, 0, context.settings.quotes_per_page)

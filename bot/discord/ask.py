@@ -1,4 +1,4 @@
-"""An answer as a Discord reply, and the "More" button that pages through it.
+"""/ask: a question as a Discord reply, and the "More" button that pages through it.
 
 The button survives restarts because its custom_id carries all it needs: where the next
 page starts and the question (short questions; a long one is read back from the footer
@@ -7,21 +7,57 @@ of the message the button sits on).
 
 from __future__ import annotations
 
+import asyncio
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
+from discord import app_commands
 
-from bot.embeds import QUESTION_PREFIX, answer_page, no_answer_content
-from bot.replies import Reply, report_error, send
+from bot.discord.context import ContextClient, DiscordContext
+from bot.discord.cooldown import cooldown_text
+from bot.discord.embeds import QUESTION_PREFIX, answer_page, no_answer_content
+from bot.discord.replies import Reply, fail, report_error, run_deferring, send
+from index import MAX_QUESTION_CHARACTERS
 from index.errors import CitebotError
 from index.models import Answer
 
-if TYPE_CHECKING:
-    from bot.discord_app import CitebotClient
-
 CUSTOM_ID_LIMIT = 100
 NO_MORE = "There are no more quotes for that question."
+
+# @everyone/@here, user <@1>/<@!1>, role <@&1> and channel <#1> mentions, custom emoji <:n:1>.
+_MARKUP = re.compile(r"(?<!\w)@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>")
+
+
+def question_text(content: str) -> str:
+    """The words of a question without Discord's mention and emoji markup, which would
+    otherwise count as question words (and be echoed back)."""
+    return " ".join(_MARKUP.sub(" ", content).split())
+
+
+async def fetch_answer(context: DiscordContext, question: str, guild: int | None) -> Answer:
+    """Ask the service for server ``guild`` (None: a DM), off the event loop, without
+    Discord's mention markup (a More button made before it was left out may carry some)."""
+    return await asyncio.to_thread(context.service.answer, question_text(question), 9, guild)
+
+
+def register(tree: app_commands.CommandTree, context: DiscordContext) -> None:
+    """Define /ask on ``tree``."""
+
+    @tree.command(description="Ask a question; the answer quotes the news articles, with sources.")
+    @app_commands.describe(question="What do you want to know?")
+    async def ask(
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, MAX_QUESTION_CHARACTERS],
+    ) -> None:
+        wait = context.cooldown.retry_after(interaction.user.id)
+        if wait:
+            await fail(interaction, cooldown_text(wait))
+            return
+        words = question_text(question)
+        guild, service = interaction.guild_id, context.service
+        answer = await run_deferring(interaction, lambda: service.answer(words, guild=guild))
+        await send(interaction, answer_reply(answer, 0, context.settings.quotes_per_page))
 
 
 def answer_reply(answer: Answer, offset: int, per_page: int) -> Reply:
@@ -75,15 +111,15 @@ class MoreButton(
     ) -> MoreButton:
         return cls(int(match["offset"]), match["question"])
 
-    async def callback(self, interaction: discord.Interaction[CitebotClient]) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction[ContextClient]) -> None:  # type: ignore[override]
         """Take the pressed button away (one page per press) and send the next page below."""
-        client = interaction.client
+        context = interaction.client.context
         try:
             await interaction.response.edit_message(view=None)
             question = self.question or _footer_question(interaction.message)
-            answer = await client.answer(question, interaction.guild_id)
+            answer = await fetch_answer(context, question, interaction.guild_id)
             await send(
-                interaction, answer_reply(answer, self.offset, client.settings.quotes_per_page)
+                interaction, answer_reply(answer, self.offset, context.settings.quotes_per_page)
             )
         except Exception as error:
             await report_error(interaction, error, "More")

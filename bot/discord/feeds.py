@@ -7,32 +7,28 @@ corpus; a moderator sees here which feed or page failed and why, not only in the
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
-from bot.embeds import CONTENT_LIMIT, clip, escape
+from bot.discord.context import DiscordContext
+from bot.discord.embeds import CONTENT_LIMIT, clip, escape
+from bot.discord.moderation import NOT_A_MODERATOR, is_moderator
+from bot.discord.replies import fail
 from bot.feeds import feed_lines
-from bot.moderation import NOT_A_MODERATOR, is_moderator
-from bot.replies import fail
-
-if TYPE_CHECKING:
-    from bot.discord_app import CitebotClient
 
 
-def feeds_command(client: CitebotClient) -> app_commands.Command[Any, ..., None]:
-    """The /feeds command, bound to one client's settings."""
+def register(tree: app_commands.CommandTree, context: DiscordContext) -> None:
+    """Define /feeds on ``tree``."""
+    settings = context.settings
 
-    @app_commands.command(description="How the news feeds' last polls went (moderators only).")
+    @tree.command(description="How the news feeds' last polls went (moderators only).")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     async def feeds(interaction: discord.Interaction) -> None:
-        if not is_moderator(interaction, client.settings.mod_roles):
+        if not is_moderator(interaction, settings.mod_roles):
             await fail(interaction, NOT_A_MODERATOR)
             return
-        lines = await asyncio.to_thread(feed_lines, client.settings)
+        lines = await asyncio.to_thread(feed_lines, settings)
         text = clip("\n".join(escape(line) for line in lines), CONTENT_LIMIT)
         await interaction.response.send_message(text, ephemeral=True)
-
-    return feeds

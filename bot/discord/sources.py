@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
+from discord import app_commands
 
-from bot.embeds import sources_page
-from bot.replies import Reply, report_error
+from bot.discord.context import ContextClient, DiscordContext
+from bot.discord.embeds import sources_page
+from bot.discord.replies import Reply, report_error, send
 from bot.service import Service
 
-if TYPE_CHECKING:
-    from bot.discord_app import CitebotClient
+
+def register(tree: app_commands.CommandTree, context: DiscordContext) -> None:
+    """Define /sources on ``tree``."""
+
+    @tree.command(description="List the articles answers here come from: shared and this server's.")
+    async def sources(interaction: discord.Interaction) -> None:
+        await send(interaction, await sources_reply(context.service, 0, interaction.guild_id))
 
 
 async def sources_reply(service: Service, page: int, guild: int | None) -> Reply:
@@ -47,9 +54,10 @@ class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"source
     ) -> SourcesButton:
         return cls(int(match["page"]), str(getattr(item, "label", "")))
 
-    async def callback(self, interaction: discord.Interaction[CitebotClient]) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction[ContextClient]) -> None:  # type: ignore[override]
         try:
-            shown = await sources_reply(interaction.client.service, self.page, interaction.guild_id)
+            service = interaction.client.context.service
+            shown = await sources_reply(service, self.page, interaction.guild_id)
             await interaction.response.edit_message(embed=shown.embed, view=shown.view)
         except Exception as error:
             await report_error(interaction, error, "/sources page")

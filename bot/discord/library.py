@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
-from bot.embeds import CONTENT_LIMIT, clip, escape
+from bot.discord.context import DiscordContext
+from bot.discord.embeds import CONTENT_LIMIT, clip, escape
+from bot.discord.moderation import own_library
+from bot.discord.progress_edits import rebuild_reply
 from bot.libraries import Version
-from bot.moderation import own_library
-from bot.progress_edits import rebuild_reply
-
-if TYPE_CHECKING:
-    from bot.discord_app import CitebotClient
 
 _VERSIONS_SHOWN = 15
 _ARTICLE = "The article's file name, as /sources or the upload's report shows it"
@@ -41,24 +38,24 @@ def versions_text(article: str, versions: Sequence[Version]) -> str:
 
 
 class LibraryCommands(app_commands.Group):
-    """The /library command group, bound to one client's service and settings."""
+    """The /library command group, bound to one client's context."""
 
-    def __init__(self, client: CitebotClient) -> None:
+    def __init__(self, context: DiscordContext) -> None:
         super().__init__(
             name="library",
             description="This server's own articles: kept versions, restore, remove (moderators)",
             guild_only=True,
             default_permissions=discord.Permissions(manage_guild=True),
         )
-        self.client = client
+        self.context = context
 
     @app_commands.command(
         description="List the kept earlier versions of one of this server's articles."
     )
     @app_commands.describe(article=_ARTICLE)
     async def versions(self, interaction: discord.Interaction, article: str) -> None:
-        guild = own_library(interaction, self.client.settings)
-        found = await asyncio.to_thread(self.client.service.versions, guild, article)
+        guild = own_library(interaction, self.context.settings)
+        found = await asyncio.to_thread(self.context.service.versions, guild, article)
         await interaction.response.send_message(versions_text(article, found), ephemeral=True)
 
     @app_commands.command(description="Bring back a kept version of one of this server's articles.")
@@ -68,11 +65,11 @@ class LibraryCommands(app_commands.Group):
     async def restore(
         self, interaction: discord.Interaction, article: str, version: str = ""
     ) -> None:
-        guild = own_library(interaction, self.client.settings)
-        service = self.client.service
+        guild = own_library(interaction, self.context.settings)
+        service = self.context.service
         await rebuild_reply(
             interaction,
-            self.client.progress_every,
+            self.context.progress_every,
             lambda progress: service.restore_article(guild, article, version.strip(), progress),
         )
 
@@ -81,10 +78,15 @@ class LibraryCommands(app_commands.Group):
     )
     @app_commands.describe(article=_ARTICLE)
     async def remove(self, interaction: discord.Interaction, article: str) -> None:
-        guild = own_library(interaction, self.client.settings)
-        service = self.client.service
+        guild = own_library(interaction, self.context.settings)
+        service = self.context.service
         await rebuild_reply(
             interaction,
-            self.client.progress_every,
+            self.context.progress_every,
             lambda progress: service.remove_article(guild, article, progress),
         )
+
+
+def register(tree: app_commands.CommandTree, context: DiscordContext) -> None:
+    """Add the /library group to ``tree``."""
+    tree.add_command(LibraryCommands(context))
