@@ -41,7 +41,7 @@ def _common_options() -> argparse.ArgumentParser:
         "--corpus",
         type=Path,
         default=argparse.SUPPRESS,
-        help="folder of .txt/.md articles (CITEBOT_CORPUS)",
+        help="folder of .txt/.md articles and .html pages (CITEBOT_CORPUS)",
     )
     options.add_argument(
         "--index-path",

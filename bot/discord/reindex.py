@@ -24,7 +24,7 @@ def register(tree: app_commands.CommandTree, context: DiscordContext) -> None:
 
     @tree.command(description="Rebuild this server's library, adding an article (moderators only).")
     @app_commands.describe(
-        article="A .txt or .md article to add to this server's library first",
+        article="A .txt, .md or .html article to add to this server's library first",
         replace="Overwrite an article with the same file name (the old version is kept)",
         shared="Change the shared articles instead (the bot's operator only)",
         url="The address of a web page (a news article) to fetch and add first",
