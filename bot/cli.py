@@ -1,4 +1,4 @@
-"""The ``citebot`` command: ask, console, run, reindex, libraries, eval."""
+"""The ``citebot`` command: ask, console, run, reindex, add, feeds, libraries, eval."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from pathlib import Path
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.console import output_width, progress_printer, reindex_summary, run_console
+from bot.feeds import FeedPoller, add_feed, feed_lines, remove_feed
 from bot.libraries import folder_bytes, libraries, prune, recorded_servers
+from bot.pages import add_page
 from bot.render import answer_json, terminal_text
 from bot.service import Service
 from index import MAX_QUESTION_CHARACTERS, Answer, CitebotError
@@ -39,7 +41,7 @@ def _common_options() -> argparse.ArgumentParser:
         "--corpus",
         type=Path,
         default=argparse.SUPPRESS,
-        help="folder of .txt/.md articles (CITEBOT_CORPUS)",
+        help="folder of .txt/.md articles and .html pages (CITEBOT_CORPUS)",
     )
     options.add_argument(
         "--index-path",
@@ -80,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-read every article instead of reusing unchanged ones",
     )
+    add = command("add", "fetch the article at a web address into the corpus folder and reindex")
+    add.add_argument("url", help="the article's http:// or https:// address")
+    feeds = command("feeds", "list, add or remove the RSS/Atom feeds the bot polls")
+    feeds.add_argument(
+        "action",
+        choices=("list", "add", "remove"),
+        help="list: each feed and its last poll; add/remove: follow a feed or stop",
+    )
+    feeds.add_argument("url", nargs="?", help="the feed's address (for add and remove)")
     libraries = command("libraries", "list or prune the servers' own libraries")
     libraries.add_argument(
         "action",
@@ -155,14 +166,35 @@ def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -
         lines = library_list(settings) if arguments.action == "list" else library_prune(settings)
         print("\n".join(lines))
         return 0
+    if command == "feeds":
+        return _feeds(settings, arguments.action, arguments.url)
     service = Service.open(settings, wait_for_vectors=command in ("ask", "eval"))
+    if command == "add":
+        report = add_page(service, arguments.url, "cli", progress_printer(sys.stderr))
+        print(reindex_summary(report))
+        return 0
     if command == "ask":
         return _ask(service, arguments.question, as_json=arguments.json)
     if command == "eval":
         return _eval(service, arguments.questions, as_json=arguments.json)
     if arguments.command is None:
         print("No DISCORD_TOKEN set: starting the console (see .env.example to run the bot).")
+    poller = FeedPoller(service)
+    poller.start()
     run_console(service)
+    poller.stop()
+    return 0
+
+
+def _feeds(settings: Settings, action: str, url: str | None) -> int:
+    """``citebot feeds list|add|remove``: a running bot reads the list at its next poll."""
+    if action != "list":
+        if not url:
+            print(f"citebot: feeds {action} needs the feed's address.", file=sys.stderr)
+            return 2
+        print(add_feed(settings, url) if action == "add" else remove_feed(settings, url))
+        return 0
+    print("\n".join(feed_lines(settings)))
     return 0
 
 

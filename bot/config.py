@@ -49,6 +49,14 @@ class Settings:
     library_max_articles: int = 500
     library_max_bytes: int = 50_000_000
     uploads_per_hour: int = 20
+    feeds: tuple[str, ...] = ()
+    """RSS/Atom feeds to poll (besides those ``citebot feeds add`` keeps in ``data_dir``)."""
+    feed_minutes: float = 30.0
+    """Minutes between two polls of the feeds; 0 polls only at start-up."""
+    fetch_timeout: float = 15.0
+    fetch_max_bytes: int = 5_000_000
+    fetch_private: bool = False
+    """True lets pages and feeds be fetched from private, loopback and link-local addresses."""
     vector_cache: bool = True
     """Keep sentence vectors in ``data_dir``/vectors.sqlite3 so no text is embedded twice."""
 
@@ -95,6 +103,28 @@ def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
     return value
+
+
+def _positive(name: str, raw: str) -> float:
+    value = _number(name, raw)
+    if value == 0:
+        raise SettingsError(f"{name} must be more than 0")
+    return value
+
+
+def _yes(name: str, raw: str) -> bool:
+    value = raw.lower()
+    if value not in ("true", "false", "yes", "no", "1", "0"):
+        raise SettingsError(f"{name} must be true or false, not {raw!r}")
+    return value in ("true", "yes", "1")
+
+
+def _addresses(name: str, raw: str) -> tuple[str, ...]:
+    found = tuple(part for part in raw.replace(",", " ").split() if part)
+    for address in found:
+        if not address.startswith(("http://", "https://")):
+            raise SettingsError(f"{name} lists {address!r}, not an http:// or https:// address")
+    return found
 
 
 def _ids(name: str, raw: str) -> tuple[int, ...]:
@@ -150,6 +180,20 @@ def settings_from(env: Mapping[str, str | None]) -> Settings:
             values.get("CITEBOT_UPLOADS_PER_HOUR", str(defaults.uploads_per_hour)),
             least=1,
         ),
+        feeds=_addresses("CITEBOT_FEEDS", values.get("CITEBOT_FEEDS", "")),
+        feed_minutes=_number(
+            "CITEBOT_FEED_MINUTES", values.get("CITEBOT_FEED_MINUTES", str(defaults.feed_minutes))
+        ),
+        fetch_timeout=_positive(
+            "CITEBOT_FETCH_TIMEOUT",
+            values.get("CITEBOT_FETCH_TIMEOUT", str(defaults.fetch_timeout)),
+        ),
+        fetch_max_bytes=_integer(
+            "CITEBOT_FETCH_MAX_BYTES",
+            values.get("CITEBOT_FETCH_MAX_BYTES", str(defaults.fetch_max_bytes)),
+            least=1,
+        ),
+        fetch_private=_yes("CITEBOT_FETCH_PRIVATE", values.get("CITEBOT_FETCH_PRIVATE", "false")),
         vector_cache=_choice(
             "CITEBOT_VECTOR_CACHE", values.get("CITEBOT_VECTOR_CACHE", "on"), ("on", "off")
         )

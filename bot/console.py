@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from bot.pages import add_page
 from bot.render import counted, source_line, terminal_text
 from bot.service import ReindexReport, Service
 from index import CitebotError, Progress
@@ -15,6 +16,7 @@ PROMPT = "citebot> "
 HELP = """Type a question and press Enter. Commands:
   :sources   list the indexed articles
   :reindex   rebuild the index from the corpus folder
+  :add URL   fetch the article at URL into the corpus folder and reindex
   :help      this text
   :quit      leave (also :q, :exit, quit, exit, or Ctrl-D)"""
 QUIT = frozenset({":quit", ":q", ":exit", "quit", "exit"})
@@ -119,8 +121,12 @@ def _respond(service: Service, command: str, stdout: TextIO) -> str:
     if name == ":sources":
         return "\n".join(
             f"{info.source.doc}: {source_line(info.source)} ({counted(info.passages, 'passage')})"
+            + (f", {info.provenance.summary}" if info.provenance else "")
             for info in service.sources()
         )
     if name == ":reindex":
         return reindex_summary(service.reindex(progress=progress_printer(stdout)))
+    if name == ":add" and len(command.split()) == 2:
+        url = command.split()[1]
+        return reindex_summary(add_page(service, url, "console", progress_printer(stdout)))
     return f"Unknown command {name}; :help lists the commands (a question needs no colon)."

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.libraries import HOUR, Library, LibraryError, Version, library
+from bot.provenance import Provenance, read_provenance, record_provenance
 from index import (
     Answer,
     CitebotError,
@@ -37,6 +38,7 @@ from index.answer import candidate_quotes
 from index.candidates import Candidate
 from index.corpus import ARTICLE_SUFFIXES, article_paths
 from index.embed import DIMENSIONS, MODEL_ID, Embedder, load_embedder
+from index.ingest.html import HTML_SUFFIXES, read_page
 from index.progress import ProgressCallback
 from index.store import index_lock, load_index, stored_fingerprint, stored_version
 from index.vector_cache import VectorCache
@@ -68,6 +70,8 @@ class SourceInfo:
     passages: int
     own: bool = False
     """True for an article of the asking server's own library, False for a shared one."""
+    provenance: Provenance | None = None
+    """When, how and by whom an article from the web was added; None for the others."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class Upload:
     filename: str
     data: bytes
     replace: bool = False
+    origin: Provenance | None = None
+    """Where a page fetched from the web came from, recorded beside it."""
 
 
 @dataclass(frozen=True)
@@ -236,10 +242,28 @@ class Service:
         and which are the server's own."""
         self._notice_newer()
         index, shared = self.index_for(guild), self._index.fingerprints
+        origins = self.provenance(guild)
         return tuple(
-            SourceInfo(source, index.passage_count(source.doc), source.doc not in shared)
+            SourceInfo(
+                source,
+                index.passage_count(source.doc),
+                source.doc not in shared,
+                origins.get(source.doc),
+            )
             for source in index.sources
         )
+
+    def provenance(self, guild: int | None = None) -> dict[str, Provenance]:
+        """The provenance of the web articles ``guild`` is answered from, by file name."""
+        origins = read_provenance(self.settings.corpus_dir)
+        return origins | read_provenance(self.articles_folder(guild))
+
+    def articles_folder(self, guild: int | None = None) -> Path:
+        """The folder a change asked for from server ``guild`` (None: the shared corpus)
+        saves articles into."""
+        if guild is not None and self.settings.per_server:
+            return self._server(guild).library.articles
+        return self.settings.corpus_dir
 
     def reindex(
         self,
@@ -261,15 +285,29 @@ class Service:
         if not self._reindex_lock.acquire(blocking=False):
             raise ReindexBusy("A reindex is already running; try again when it has finished.")
         try:
-            started = time.perf_counter()
-            kept = self._save_upload(upload) if upload is not None else ()
-            with index_lock(self.settings.index_path):
-                self.follow()  # reuse, and compare with, what another process saved last
-                index, report = _rebuild(self.settings, self._index, progress, started)
-                self._swap(index)
-            return replace(report, kept=kept)
+            return self._change_shared([upload] if upload else [], progress)
         finally:
             self._reindex_lock.release()
+
+    def add_to_shared(
+        self, uploads: Sequence[Upload], progress: ProgressCallback | None = None
+    ) -> ReindexReport:
+        """Save articles into the shared corpus and rebuild once, as /reindex does, after
+        waiting for a change already running (the feeds' background additions)."""
+        with self._reindex_lock:
+            return self._change_shared(uploads, progress)
+
+    def _change_shared(
+        self, uploads: Sequence[Upload], progress: ProgressCallback | None
+    ) -> ReindexReport:
+        """Save ``uploads`` and rebuild the shared index (reindex lock held), then swap."""
+        started = time.perf_counter()
+        kept = tuple(line for upload in uploads for line in self._save_upload(upload))
+        with index_lock(self.settings.index_path):
+            self.follow()  # reuse, and compare with, what another process saved last
+            index, report = _rebuild(self.settings, self._index, progress, started)
+            self._swap(index)
+        return replace(report, kept=kept)
 
     def follow(self) -> bool:
         """Load and swap in the version another process made current in the index folder,
@@ -440,7 +478,7 @@ class Service:
     def _save_to_library(self, guild: int, upload: Upload) -> tuple[str, ...]:
         """Check an upload against the rules and the server's limits, then save it into
         the library (an article it replaces is kept)."""
-        name, data = _checked_upload(upload, self.settings.max_upload_bytes)
+        name, data = _checked_upload(upload, self._limit(upload))
         article = self._own_article_name(name)
         own = self._server(guild).library
         if (own.articles / article).exists() and not upload.replace:
@@ -451,6 +489,7 @@ class Service:
         self._check_limits(guild, article, len(data))
         kept = own.save(article, data)
         own.record_upload()
+        _record_origin(own.articles, article, upload)
         return (_kept_line(kept),) if kept else ()
 
     def _check_limits(self, guild: int, article: str, size: int) -> None:
@@ -477,16 +516,22 @@ class Service:
                 "the most it may; try again later. Nothing was changed."
             )
 
+    def _limit(self, upload: Upload) -> int:
+        """The most bytes ``upload`` may have: a fetched page's limit is the fetcher's."""
+        settings = self.settings
+        return settings.fetch_max_bytes if upload.origin else settings.max_upload_bytes
+
     def _save_upload(self, upload: Upload) -> tuple[str, ...]:
         """Save an uploaded article into the shared corpus folder after checking it; an
         article it replaces is kept in the data folder's shared history."""
-        name, data = _checked_upload(upload, self.settings.max_upload_bytes)
+        name, data = _checked_upload(upload, self._limit(upload))
         target = self.settings.corpus_dir / name
         if target.exists() and not upload.replace:
             raise ArticleRejected(
                 f"{name} is already in the corpus; ask again with replace to overwrite it."
             )
         kept = shared_history(self.settings).save(name, data)
+        _record_origin(self.settings.corpus_dir, name, upload)
         return (_kept_line(kept),) if kept else ()
 
 
@@ -494,6 +539,11 @@ def shared_history(settings: Settings) -> Library:
     """The shared corpus as a library whose history lives in the data folder, so a
     replaced shared article is kept too."""
     return Library(settings.data_dir / "shared", 0, articles=settings.corpus_dir)
+
+
+def _record_origin(folder: Path, name: str, upload: Upload) -> None:
+    if upload.origin is not None:
+        record_provenance(folder, name, upload.origin)
 
 
 def _nothing() -> tuple[str, ...]:
@@ -509,12 +559,19 @@ def _kept_line(version: Version) -> str:
 
 def _checked_upload(upload: Upload, limit: int) -> tuple[str, bytes]:
     """The upload's safe file name and bytes, when it is ``.txt``/``.md`` UTF-8 text
-    within ``limit`` bytes; ArticleRejected says what is wrong otherwise."""
+    or a web page with an article in it, within ``limit`` bytes; ArticleRejected says
+    what is wrong otherwise."""
     name, data = safe_article_name(upload.filename), upload.data
     if len(data) > limit:
         raise ArticleRejected(
             f"{name} is {len(data):,} bytes; articles may be at most {limit:,} bytes."
         )
+    if Path(name).suffix in HTML_SUFFIXES:
+        try:
+            read_page(data)
+        except ValueError as error:
+            raise ArticleRejected(f"{name}: {error}.") from None
+        return name, data
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -603,7 +660,9 @@ def safe_article_name(filename: str) -> str:
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
     stem, dot, suffix = base.rpartition(".")
     if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
-        raise ArticleRejected(f"{base or filename!r} is not a .txt or .md file.")
+        raise ArticleRejected(
+            f"{base or filename!r} is not a .txt or .md file, nor a web page (.html)."
+        )
     cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem).strip("_")
     if not cleaned:
         raise ArticleRejected(f"{base!r} has no usable file name.")

@@ -19,10 +19,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from index.errors import CorpusError
+from index.ingest.html import HTML_SUFFIXES, READER_VERSION, read_page
 from index.models import Document, Source
 from index.passages import byline_author, html_table_count, plain_text
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+ARTICLE_SUFFIXES = (".txt", ".md", *HTML_SUFFIXES)
 OVERRIDES_FILE = "sources.toml"
 _OVERRIDABLE = ("title", "outlet", "author", "date", "url")
 _HEADER_LINES = 12
@@ -95,7 +96,7 @@ def load_corpus(folder: Path) -> tuple[list[Document], list[str]]:
         documents.append(_with_overrides(document, overrides.get(path.name, {})))
     if not documents:
         raise CorpusError(
-            f"No readable .txt or .md article in {folder}; add UTF-8 articles and reindex."
+            f"No readable .txt, .md or .html article in {folder}; add articles and reindex."
         )
     return documents, warnings
 
@@ -113,6 +114,8 @@ def _broken_link(path: Path) -> str:
 
 def parse_article(name: str, data: bytes) -> Document:
     """Turn one article file's bytes into a Document; ValueError says why it cannot."""
+    if Path(name).suffix.lower() in HTML_SUFFIXES:
+        return _page_document(name, data)
     raw = _decoded(data)
     lines = raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if not any(line.strip() for line in lines):
@@ -134,6 +137,21 @@ def parse_article(name: str, data: bytes) -> Document:
     if source.url and not source.outlet:
         source = replace(source, outlet=_site_name(source.url))
     return Document(source=source, text=text, fingerprint=fingerprint(data))
+
+
+def _page_document(name: str, data: bytes) -> Document:
+    """A web page as a Document: its fingerprint covers the reader, whose version decides
+    the text as much as the bytes do."""
+    page = read_page(data)
+    source = Source(
+        doc=name,
+        title=page.title or Path(name).stem,
+        outlet=page.site or _site_name(page.url),
+        author=page.author,
+        date=page.date,
+        url=page.url,
+    )
+    return Document(source, page.text, fingerprint(data + READER_VERSION.encode()))
 
 
 _BYTE_ORDER_MARKS = (

@@ -12,6 +12,7 @@ from fake_discord.harness import BotLog, bot_log
 from index import SearchIndex, open_index
 from index.embed import load_embedder
 from paths import SEEDS
+from web_server import WebServer, web_server
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +37,10 @@ def log() -> Iterator[BotLog]:
     """What citebot logs during the test, to wait for and read."""
     with bot_log() as lines:
         yield lines
+
+
+@pytest.fixture
+def web() -> Iterator[WebServer]:
+    """A local HTTP server on 127.0.0.1 serving what the test puts in its routes."""
+    with web_server() as server:
+        yield server

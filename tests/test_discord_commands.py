@@ -8,7 +8,7 @@ from pathlib import Path
 import discord
 from discord import app_commands
 
-from bot.discord import ask, library, reindex, sources
+from bot.discord import ask, feeds, library, reindex, sources
 from bot.discord.context import DiscordContext
 from bot.discord.cooldown import Cooldown
 from bot.service import Service
@@ -19,7 +19,7 @@ def test_each_concern_defines_its_commands_on_a_plain_tree(tmp_path: Path) -> No
     settings = make_settings(tmp_path)
     context = DiscordContext(settings, Service.open(settings), Cooldown(0))
     defined = {}
-    for concern in (ask, sources, reindex, library):
+    for concern in (ask, sources, reindex, library, feeds):
         tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
         concern.register(tree, context)
         defined[concern.__name__] = [command.name for command in tree.get_commands()]
@@ -28,4 +28,5 @@ def test_each_concern_defines_its_commands_on_a_plain_tree(tmp_path: Path) -> No
         "bot.discord.sources": ["sources"],
         "bot.discord.reindex": ["reindex"],
         "bot.discord.library": ["library"],
+        "bot.discord.feeds": ["feeds"],
     }

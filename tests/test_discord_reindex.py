@@ -119,6 +119,7 @@ async def test_commands_sync_to_the_development_guild_or_globally(
         "sources",
         "reindex",
         "library",
+        "feeds",
     }
 
 

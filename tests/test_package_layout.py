@@ -63,9 +63,7 @@ def _in(module: str, package: str) -> bool:
 
 def _importers(package: str) -> set[str]:
     return {
-        module
-        for module, named in _imports().items()
-        if any(_in(name, package) for name in named)
+        module for module, named in _imports().items() if any(_in(name, package) for name in named)
     }
 
 

@@ -15,11 +15,12 @@ import discord
 from discord import app_commands
 
 from bot.config import Settings
-from bot.discord import ask, library, reindex, sources
+from bot.discord import ask, feeds, library, reindex, sources
 from bot.discord.context import ContextClient, DiscordContext
 from bot.discord.cooldown import Cooldown
 from bot.discord.mentions import answer_mention, mentioned_question
 from bot.discord.replies import report_error
+from bot.feeds import FeedPoller
 from bot.libraries import record_servers
 from bot.service import Service
 from index import CitebotError
@@ -59,7 +60,7 @@ class CitebotClient(ContextClient):
         self.service = service
         self.context = DiscordContext(settings, service, Cooldown(settings.cooldown_seconds))
         self.tree = CitebotTree(self)
-        for concern in (ask, sources, reindex, library):
+        for concern in (ask, sources, reindex, library, feeds):
             concern.register(self.tree, self.context)
 
     @property
@@ -114,6 +115,7 @@ class CitebotClient(ContextClient):
 def run_bot(settings: Settings) -> None:
     """Open the index and run the bot until interrupted; needs ``settings.discord_token``."""
     client = CitebotClient(settings, Service.open(settings))
+    FeedPoller(client.service).start()
     try:
         # log_handler=None: the CLI configures logging, not discord.py.
         client.run(settings.discord_token, log_handler=None)

@@ -231,8 +231,9 @@ def _source_entry(number: int, info: SourceInfo, room: int) -> str:
     source = info.source
     passages = counted(info.passages, "passage")
     mark = OWN_MARK if info.own else ""
+    added = info.provenance.summary if info.provenance else ""
     facts = escape(
-        " · ".join(part for part in (mark, source.outlet, source.date, passages) if part)
+        " · ".join(part for part in (mark, source.outlet, source.date, passages, added) if part)
     )
     heading = f"**{number}.** "
     title = clip(source.title or source.doc, _LABEL_LIMIT)

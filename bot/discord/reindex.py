@@ -1,5 +1,5 @@
 """/reindex: a moderator rebuilds their server's library (or the operator the shared
-articles), adding an attached article first."""
+articles), adding an attached article or a web page by its address first."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.discord.context import DiscordContext
 from bot.discord.moderation import Refused, is_application_owner, library_target
 from bot.discord.progress_edits import rebuild_reply
 from bot.discord.replies import fail
+from bot.pages import add_page
 from bot.service import ArticleRejected, Upload
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,10 @@ def register(tree: app_commands.CommandTree, context: DiscordContext) -> None:
 
     @tree.command(description="Rebuild this server's library, adding an article (moderators only).")
     @app_commands.describe(
-        article="A .txt or .md article to add to this server's library first",
+        article="A .txt, .md or .html article to add to this server's library first",
         replace="Overwrite an article with the same file name (the old version is kept)",
         shared="Change the shared articles instead (the bot's operator only)",
+        url="The address of a web page (a news article) to fetch and add first",
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
@@ -34,6 +36,7 @@ def register(tree: app_commands.CommandTree, context: DiscordContext) -> None:
         article: discord.Attachment | None = None,
         replace: bool = False,
         shared: bool = False,
+        url: str | None = None,
     ) -> None:
         owner = await is_application_owner(interaction.client, interaction.user)
         try:
@@ -45,10 +48,15 @@ def register(tree: app_commands.CommandTree, context: DiscordContext) -> None:
 
         await interaction.response.defer(thinking=True, ephemeral=True)
         upload = await _upload(article, replace, settings.max_upload_bytes) if article else None
+        by = f"{interaction.user.name} ({interaction.user.id})"
         await rebuild_reply(
             interaction,
             context.progress_every,
-            lambda progress: service.reindex(progress, upload, target),
+            lambda progress: (
+                add_page(service, url, by, progress, target)
+                if url and not upload
+                else service.reindex(progress, upload, target)
+            ),
         )
 
 
