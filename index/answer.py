@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.analyze import analyze, is_number, normalize, term_spans
+from index.backend import Backend
 from index.candidates import (
     SEMANTIC_FEATURES,
     Candidate,
@@ -25,7 +26,6 @@ from index.embed import load_embedder
 from index.errors import QuestionError
 from index.learned import load_model, signals
 from index.models import Answer, Quote, Source
-from index.search_index import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class _Ranked:
     claim: frozenset[str]
 
 
-def answer_question(index: SearchIndex, question: str, limit: int = 9) -> Answer:
+def answer_question(index: Backend, question: str, limit: int = 9) -> Answer:
     """The best quotes answering ``question`` from ``index``; none when it holds no answer.
 
     Raises QuestionError for an empty or overlong question.
@@ -71,7 +71,7 @@ def answer_question(index: SearchIndex, question: str, limit: int = 9) -> Answer
     return Answer(question, quotes, (), confidence)
 
 
-def candidate_quotes(index: SearchIndex, question: str) -> Sequence[Candidate]:
+def candidate_quotes(index: Backend, question: str) -> Sequence[Candidate]:
     """Every quote the ranker chooses from, for measuring its ceiling (``citebot eval``)."""
     return candidates(index, _read(index, clean_question(question)))[0]
 
@@ -91,7 +91,7 @@ def clean_question(question: str) -> str:
     return question
 
 
-def _read(index: SearchIndex, question: str) -> Question:
+def _read(index: Backend, question: str) -> Question:
     """The analysed question, embedded when the index has sentence vectors to compare."""
     embedder = load_embedder() if index.has_vectors else None
     vector = embedder.embed([question])[0] if embedder else None
@@ -99,7 +99,7 @@ def _read(index: SearchIndex, question: str) -> Question:
 
 
 def _grouped(
-    index: SearchIndex,
+    index: Backend,
     found: Candidates,
     scores: np.ndarray,
     coverage: np.ndarray,
@@ -172,7 +172,7 @@ def _same_claim(one: frozenset[str], other: frozenset[str], idf: Callable[[str],
     return lighter > 0 and sum(map(idf, shared)) / lighter >= _SAME_CLAIM
 
 
-def _suggestions(index: SearchIndex, question: str) -> tuple[str, ...]:
+def _suggestions(index: Backend, question: str) -> tuple[str, ...]:
     """Close spellings from the corpus for question words the index has never seen: only
     spellings that are themselves indexed words, other than the word itself (a stopword
     such as "own" for "owns" is never indexed, so it is never a useful suggestion)."""
