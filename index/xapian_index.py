@@ -31,6 +31,7 @@ from index.errors import CitebotError, IndexFormatError
 from index.models import Source
 from index.pool import PoolView, Statistics, raw_idf
 from index.search_index import TEXT_VERSION
+from index.shard_location import ShardAddress
 from index.xapian_shards import (
     ARTICLE_PREFIX,
     ARTICLES_KEY,
@@ -59,33 +60,6 @@ _T = TypeVar("_T")
 
 class ShardError(CitebotError):
     """A shard cannot be reached or read; the message names it and what to do."""
-
-
-@dataclass(frozen=True)
-class ShardAddress:
-    """A shard served by ``xapian-tcpsrv``."""
-
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
-
-
-def parse_location(value: str) -> Path | tuple[ShardAddress, ...]:
-    """``CITEBOT_XAPIAN``: a comma-separated list of host:port shards, or a shard folder."""
-    parts = [part.strip() for part in value.split(",") if part.strip()]
-    if not parts:
-        raise ValueError("is empty; give a shard folder or host:port shards")
-    if len(parts) == 1 and ":" not in parts[0]:
-        return Path(parts[0])
-    addresses = []
-    for part in parts:
-        host, _, port = part.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"has {part!r}, which is not host:port")
-        addresses.append(ShardAddress(host.strip("[]"), int(port)))
-    return tuple(addresses)
 
 
 @dataclass

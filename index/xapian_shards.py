@@ -33,6 +33,7 @@ from index.pool import StoredPassage
 from index.progress import ProgressCallback
 from index.search_index import TEXT_VERSION, SearchIndex, build_index, vocabulary
 from index.sentences import SentenceSplitter
+from index.shard_location import shard_name
 
 LAYOUT_VERSION = "1"
 """Bump when what a shard holds changes, so an old shard is rebuilt rather than misread."""
@@ -46,10 +47,6 @@ ARTICLE_PREFIX = "Q"
 """Boolean (wdf 0, so no length) term naming a passage's article; citebot terms are lowercase."""
 _MAX_TERM_BYTES = 240
 """Xapian refuses terms over 245 bytes; longer ones (pasted junk) are shortened stably."""
-
-
-def shard_name(number: int) -> str:
-    return f"shard-{number:02d}"
 
 
 def shard_of(doc: str, shards: int) -> int:
