@@ -4,6 +4,7 @@ answers as the embedded index, incremental reindexing shard by shard, and faults
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import signal
@@ -14,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
+from bot.config import Settings
+from bot.service import Service, Upload
 from bot.shards import running, serve, server_program, stop
 from index import SearchIndex, answer_question
 from index.embed import load_embedder
@@ -213,3 +217,45 @@ def _revision(folder: Path, shard: int) -> int:
         return int(database.get_revision())
     finally:
         database.close()
+
+
+def test_the_cli_serves_shards_answers_from_them_and_stops_them(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, port = tmp_path / "shards", _free_ports(2)
+    serving = ["--corpus", str(corpus), "shards", "serve", "--base-port", str(port), str(folder)]
+    assert main(serving) == 0
+    try:
+        printed = capsys.readouterr().out
+        addresses = f"127.0.0.1:{port},127.0.0.1:{port + 1}"
+        assert f"CITEBOT_XAPIAN={addresses}" in printed
+        question = "How many troops went to Romania?"
+        index = ["--index-path", str(tmp_path / "index")]
+        assert main(["--corpus", str(corpus), *index, "ask", "--json", question]) == 0
+        embedded = json.loads(capsys.readouterr().out)
+        asked = ["--backend", "xapian", "--xapian", addresses, "ask", "--json", question]
+        assert main(["--corpus", str(corpus), *asked]) == 0
+        assert json.loads(capsys.readouterr().out) == embedded
+    finally:
+        assert main(["shards", "stop", str(folder)]) == 0
+    assert running(folder) == []
+
+
+def test_the_service_over_a_shard_folder_builds_it_and_reindexes_an_upload(
+    corpus: Path, tmp_path: Path
+) -> None:
+    settings = Settings(
+        corpus_dir=corpus,
+        data_dir=tmp_path / "data",
+        backend="xapian",
+        xapian=tmp_path / "shards",
+        library="shared",
+    )
+    service = Service.open(settings)
+    assert len(service.sources()) == len(list(corpus.glob("*.txt")))
+    text = b"Title: Zorblax\n\nThe zorblax treaty was signed in Quebec by nine envoys.\n"
+    report = service.reindex(upload=Upload("zorblax.txt", text))
+    assert report.added == ("zorblax.txt",)
+    answer = service.answer("Where was the zorblax treaty signed?")
+    assert answer.quotes and answer.quotes[0].source.doc == "zorblax.txt"
+    assert "zorblax.txt" in {info.source.doc for info in service.sources()}
