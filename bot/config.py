@@ -26,6 +26,8 @@ PER_SERVER, ONE_SHARED = "per-server", "shared"
 LIBRARY_MODES = (PER_SERVER, ONE_SHARED)
 EMBEDDED, XAPIAN = "embedded", "xapian"
 BACKENDS = (EMBEDDED, XAPIAN)
+FAIL, ANSWER = "fail", "answer"
+SHARD_DOWN = (FAIL, ANSWER)
 
 
 class SettingsError(ValueError):
@@ -57,6 +59,9 @@ class Settings:
     """"embedded": the index in ``index_path``; "xapian": the shards at ``xapian``."""
     xapian: ShardLocation | None = None
     """A folder of Xapian shards, or the ``host:port`` servers of the shards."""
+    shard_down: str = FAIL
+    """"fail": a question fails while a shard is down; "answer": it is answered from the
+    other shards, saying the answer may be incomplete."""
 
     @property
     def per_server(self) -> bool:
@@ -169,6 +174,9 @@ def settings_from(env: Mapping[str, str | None]) -> Settings:
         ),
         backend=backend,
         xapian=xapian_location(backend, values.get("CITEBOT_XAPIAN", "")),
+        shard_down=_choice(
+            "CITEBOT_SHARD_DOWN", values.get("CITEBOT_SHARD_DOWN", defaults.shard_down), SHARD_DOWN
+        ),
     )
 
 

@@ -13,9 +13,10 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import ANSWER, Settings
 from bot.libraries import Version
 from bot.service import ReindexBusy, ReindexReport, Service, SourceInfo, Upload
 from index import Answer, CitebotError, SearchIndex, answer_question
@@ -49,14 +50,19 @@ class ShardService(Service):
             report = _build(settings, location)
             for warning in report.warnings:
                 log.warning("%s", warning)
-        return cls(settings, XapianIndex(location))
+        partial = settings.shard_down == ANSWER
+        return cls(settings, XapianIndex(location, partial=partial))
 
     @property
     def index(self) -> SearchIndex:
         raise CitebotError("The Xapian backend holds no embedded index.")
 
     def answer(self, question: str, limit: int = 9, guild: int | None = None) -> Answer:
-        return answer_question(self.shards, question, limit=limit)
+        answer = answer_question(self.shards, question, limit=limit)
+        if missing := self.shards.missing:
+            notice = f"Answers may be incomplete: search shard {', '.join(missing)} is down."
+            answer = replace(answer, notice=notice)
+        return answer
 
     def candidates(self, question: str) -> Sequence[Candidate]:
         return candidate_quotes(self.shards, question)

@@ -74,6 +74,7 @@ class _Shards:
     passage_counts: dict[str, int]
     words: list[str]
     has_vectors: bool
+    missing: tuple[str, ...]
     passages: Statistics = field(init=False)
     sentences: Statistics = field(init=False)
 
@@ -128,13 +129,21 @@ def _mean_idf(frequencies: Sequence[int], n: int) -> float:
 class XapianIndex:
     """A ``backend.Backend`` over Xapian shards; safe to call from several threads."""
 
-    def __init__(self, location: Path | Sequence[ShardAddress], *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        location: Path | Sequence[ShardAddress],
+        *,
+        timeout: float = 10.0,
+        partial: bool = False,
+    ) -> None:
+        """``partial``: a shard that is down is left out (``missing`` names it) instead of
+        failing every question, until it answers again."""
         self.location = location
         self._timeout = timeout
+        self._partial = partial
         self._lock = threading.RLock()
         self._checked = time.monotonic()
         self._shards = self._open()
-        self.version = ""
 
     # -- the Backend protocol ---------------------------------------------------------
 
@@ -198,6 +207,11 @@ class XapianIndex:
     def fingerprints(self) -> dict[str, str]:
         return self._shards.fingerprints
 
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The shards left out because they were down (only with ``partial``)."""
+        return self._shards.missing
+
     def passage_count(self, doc: str) -> int:
         return self._shards.passage_counts.get(doc, 0)
 
@@ -220,11 +234,11 @@ class XapianIndex:
         self._checked = time.monotonic()
         try:
             with self._lock:
-                changed = self._shards.combined.reopen()
+                changed = self._shards.combined.reopen() or bool(self._shards.missing)
         except xapian.Error:
-            changed = True  # a dropped connection: _ask reconnects
+            changed = True  # a dropped connection
         if changed:
-            self._ask(lambda shards: None)
+            self.reopen()
 
     def _ask(self, question: Callable[[_Shards], _T]) -> _T:
         """Ask the shards; on a dropped connection or a newer revision, reopen and ask once
@@ -233,7 +247,7 @@ class XapianIndex:
             shards = self._shards
             try:
                 return question(shards)
-            except (xapian.NetworkError, xapian.DatabaseModifiedError) as error:
+            except xapian.Error as error:  # a dropped connection, a newer revision, ...
                 log.info("Reopening the Xapian shards (%s) and asking again.", error)
             self._shards = self._open()
             try:
@@ -250,17 +264,23 @@ class XapianIndex:
 
     def _open(self) -> _Shards:
         """Connect to (or open) every shard and read what questions need of them."""
-        parts, names = [], []
+        parts, names, missing = [], [], []
         for name, connect in self._connections():
             try:
                 parts.append(connect())
             except xapian.Error as error:
-                log.warning("Xapian shard %s cannot be opened: %s", name, error)
-                raise ShardError(
-                    f"The search shard {name} cannot be opened ({error}); start it "
-                    "(`citebot shards serve`) or check CITEBOT_XAPIAN."
-                ) from None
+                down = f"The search shard {name} cannot be opened ({error})"
+                if not self._partial:
+                    log.warning("%s.", down)
+                    raise ShardError(
+                        f"{down}; start it (`citebot shards serve`) or check CITEBOT_XAPIAN."
+                    ) from None
+                log.warning("%s; answering from the other shards meanwhile.", down)
+                missing.append(name)
+                continue
             names.append(name)
+        if not parts:
+            raise ShardError(f"No search shard of {self._where()} can be opened.")
         combined = xapian.Database()
         for part in parts:
             combined.add_database(part)
@@ -284,6 +304,7 @@ class XapianIndex:
             counts,
             words,
             all(part.get_metadata(VECTORS_KEY) == b"1" for part in parts),
+            tuple(missing),
         )
 
     def _connections(self) -> list[tuple[str, Callable[[], xapian.Database]]]:

@@ -40,6 +40,7 @@ if (_reason := _missing()) is not None:
 
 import xapian  # noqa: E402
 
+from bot.shard_service import ShardService  # noqa: E402
 from index.backend import Backend  # noqa: E402
 from index.shard_location import shard_name  # noqa: E402
 from index.xapian_index import ShardError, XapianIndex  # noqa: E402
@@ -182,6 +183,29 @@ def test_a_killed_shard_fails_the_question_with_a_clear_logged_message(
         answer_question(cluster, "How many troops went to Romania?")
     assert str(victim.address) in str(raised.value)
     assert any(str(victim.address) in record.getMessage() for record in caplog.records)
+
+
+def test_with_shard_down_answer_the_other_shards_answer_and_say_so(
+    shard_folder: Path, corpus: Path
+) -> None:
+    servers = serve(shard_folder, 2, _free_ports(2))
+    try:
+        addresses = [server.address for server in servers]
+        settings = Settings(corpus_dir=corpus, backend="xapian", xapian=tuple(addresses))
+        service = ShardService(settings, XapianIndex(addresses, partial=True))
+        assert service.answer("How many troops went to Romania?").notice == ""
+        os.killpg(servers[0].pid, signal.SIGTERM)
+        while servers[0] in running(shard_folder):
+            time.sleep(0.02)
+        answer = service.answer("How many troops went to Romania?")
+        assert service.shards.missing == (str(servers[0].address),)
+        assert answer.notice.startswith("Answers may be incomplete")
+        assert str(servers[0].address) in answer.notice
+        kept = {s.doc for s in service.shards.sources}
+        assert kept and all(shard_of(doc, 2) == 1 for doc in kept)
+        assert all(quote.source.doc in kept for quote in answer.quotes)
+    finally:
+        stop(shard_folder)
 
 
 def test_an_idle_dropped_connection_is_reopened_and_the_question_asked_again(
