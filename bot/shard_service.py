@@ -77,7 +77,10 @@ class ShardService(Service):
         upload: Upload | None = None,
         guild: int | None = None,
     ) -> ReindexReport:
-        """Rewrite the shards of changed articles (a local shard folder) and reopen."""
+        """Rewrite the shards of changed articles (a local shard folder) and reopen; a
+        server's own library (``CITEBOT_LIBRARY=per-server``) is refused."""
+        if guild is not None and self.settings.per_server:
+            raise _no_libraries()
         if not self._reindex_lock.acquire(blocking=False):
             raise ReindexBusy("A reindex is already running; try again when it has finished.")
         try:

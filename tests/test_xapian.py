@@ -4,6 +4,7 @@ answers as the embedded index, incremental reindexing shard by shard, and faults
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -17,9 +18,10 @@ import pytest
 
 from bot.cli import main
 from bot.config import Settings
+from bot.console import run_console
 from bot.service import Service, Upload
 from bot.shards import running, serve, server_program, stop
-from index import SearchIndex, answer_question
+from index import CitebotError, SearchIndex, answer_question
 from index.embed import load_embedder
 from index.evaluation import read_questions
 from paths import DEV_QUESTIONS
@@ -283,3 +285,18 @@ def test_the_service_over_a_shard_folder_builds_it_and_reindexes_an_upload(
     answer = service.answer("Where was the zorblax treaty signed?")
     assert answer.quotes and answer.quotes[0].source.doc == "zorblax.txt"
     assert "zorblax.txt" in {info.source.doc for info in service.sources()}
+
+
+def test_the_console_answers_lists_and_reindexes_over_shards(corpus: Path, tmp_path: Path) -> None:
+    settings = Settings(corpus_dir=corpus, backend="xapian", xapian=tmp_path / "shards")
+    service = Service.open(settings)
+    (corpus / "zorblax.txt").write_text("Zorblax\n\nThe zorblax treaty was signed in Quebec.\n")
+    out = io.StringIO()
+    run_console(
+        service, io.StringIO(":reindex\nWhere was the zorblax treaty signed?\n:sources\n"), out
+    )
+    printed = out.getvalue()
+    assert "added (1): zorblax.txt" in printed
+    assert "Quebec" in printed and "zorblax.txt:" in printed
+    with pytest.raises(CitebotError, match="embedded backend"):
+        service.reindex(guild=42)
