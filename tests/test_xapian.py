@@ -21,6 +21,8 @@ from bot.config import Settings
 from bot.console import run_console
 from bot.service import Service, Upload
 from bot.shards import running, serve, server_program, stop
+from fake_discord import payloads
+from fake_discord.harness import ADMIN, connected, fake_discord, make_settings, scenario
 from index import CitebotError, SearchIndex, answer_question
 from index.embed import load_embedder
 from index.evaluation import read_questions
@@ -300,3 +302,34 @@ def test_the_console_answers_lists_and_reindexes_over_shards(corpus: Path, tmp_p
     assert "Quebec" in printed and "zorblax.txt:" in printed
     with pytest.raises(CitebotError, match="embedded backend"):
         service.reindex(guild=42)
+
+
+PELICANS = (
+    b"Pelicans of Zanzibar\n\nZanzibar pelicans migrate every October across the Indian Ocean, "
+    b"ornithologists at the Stone Town observatory reported on Monday.\n"
+)
+
+
+@scenario
+async def test_discord_reindex_adds_an_upload_to_the_shards_and_answers_from_it(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        CITEBOT_LIBRARY="shared",
+        CITEBOT_SHARED_GUILDS=str(payloads.GUILD_ID),
+        CITEBOT_BACKEND="xapian",
+        CITEBOT_XAPIAN=str(tmp_path / "shards"),
+    )
+    async with fake_discord() as discord, connected(discord, settings) as client:
+        assert isinstance(client.service, ShardService)
+        attachment = discord.fake.attachment("pelicans.txt", PELICANS)
+        sent = await discord.slash("reindex", ADMIN, article=attachment)
+        report = await discord.shown(
+            sent, lambda call: call.method == "PATCH" and bool(call.message.get("embeds"))
+        )
+        asked = await discord.shown(
+            await discord.slash("ask", question="When do Zanzibar pelicans migrate?")
+        )
+    assert "pelicans.txt" in json.dumps(report.message["embeds"][0])
+    assert "October" in json.dumps(asked.message["embeds"])
