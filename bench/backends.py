@@ -3,7 +3,7 @@
 Builds the embedded index and ``--shards`` Xapian shards of a corpus, serves the shards
 on loopback with xapian-tcpsrv, asks every question of a questions file on both and
 counts the questions whose first quote comes from the same article (and whose answers
-are identical), listing those that differ.
+are identical), listing those whose first article differs and those whose answers do.
 
     python bench/backends.py --corpus ../shared/eval/squad-wiki/articles \
         --questions ../shared/eval/squad-wiki/questions.jsonl --shards 2
@@ -50,6 +50,7 @@ def main() -> None:
             shards = XapianIndex([server.address for server in servers])
             same_doc = identical = 0
             differences = []
+            other_answers: list[str] = []
             times: dict[str, list[float]] = {"embedded": [], "xapian": []}
             for question in questions:
                 one = _timed(embedded, question.question, times["embedded"])
@@ -64,7 +65,10 @@ def main() -> None:
                             "xapian": _first_doc(other),
                         }
                     )
-                identical += _quotes(one) == _quotes(other)
+                if _quotes(one) == _quotes(other):
+                    identical += 1
+                else:
+                    other_answers.append(question.id)
             shards.close()
         finally:
             stop(folder / "shards")
@@ -79,6 +83,7 @@ def main() -> None:
                     name: round(statistics.median(t) * 1000, 1) for name, t in times.items()
                 },
                 "differences": differences,
+                "other_answers": other_answers,
             }
         )
     )
