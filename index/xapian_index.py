@@ -191,6 +191,10 @@ class XapianIndex:
             matches = enquire.get_mset(0, POOL)
             matches.fetch()
             pool = [decode_passage(item.document.get_data()) for item in matches]
+            # Every statistic the view's scorers read, asked now: later reads are cached,
+            # so no shard is asked outside this retried call.
+            shards.passages.idf(list(terms))
+            shards.sentences.idf(list(terms))
             sources = {source.doc: source for source in shards.sources}
             return PoolView(pool, sources, terms, shards.passages, shards.sentences)
 

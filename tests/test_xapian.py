@@ -213,14 +213,16 @@ def test_with_shard_down_answer_the_other_shards_answer_and_say_so(
 
 
 def test_an_idle_dropped_connection_is_reopened_and_the_question_asked_again(
-    shard_folder: Path,
+    shard_folder: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    servers = serve(shard_folder, 2, _free_ports(2), idle_timeout=0.2)
+    servers = serve(shard_folder, 2, _free_ports(2), idle_timeout=0.5)
     try:
         client = XapianIndex([server.address for server in servers])
         first = _quotes(client, "How many troops went to Romania?")
-        time.sleep(0.6)  # longer than the servers' idle timeout: they hang up
-        assert _quotes(client, "How many troops went to Romania?") == first
+        time.sleep(1.5)  # longer than the servers' idle timeout: they hang up
+        with caplog.at_level(logging.INFO, logger="index.xapian_index"):
+            assert _quotes(client, "How many troops went to Romania?") == first
+        assert any("Reopening" in record.getMessage() for record in caplog.records)
         client.close()
     finally:
         stop(shard_folder)
