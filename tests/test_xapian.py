@@ -10,6 +10,8 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +28,7 @@ from fake_discord.harness import ADMIN, connected, fake_discord, make_settings, 
 from index import CitebotError, SearchIndex, answer_question
 from index.embed import load_embedder
 from index.evaluation import read_questions
-from paths import DEV_QUESTIONS
+from paths import DEV_QUESTIONS, REPO
 
 
 def _missing() -> str | None:
@@ -335,3 +337,37 @@ async def test_discord_reindex_adds_an_upload_to_the_shards_and_answers_from_it(
         )
     assert "pelicans.txt" in json.dumps(report.message["embeds"][0])
     assert "October" in json.dumps(asked.message["embeds"])
+
+
+XAPIAN_BENCH_KEYS = {
+    "passages",
+    "backend",
+    "shards",
+    "build_s",
+    "load_s",
+    "p50_ms",
+    "p99_ms",
+    "client_rss_added_mb",
+    "servers_rss_mb",
+    "top10_exact",
+    "top10_overlap",
+    "queries",
+    "repeats",
+}
+
+
+def test_the_bench_reports_the_same_keys_for_xapian_shards() -> None:
+    port = str(_free_ports(2))
+    done = subprocess.run(
+        [sys.executable, "bench/search.py", "--passages", "500", "--queries", "10"]
+        + ["--backend", "xapian", "--shards", "2", "--base-port", port, "--repeats", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    result = json.loads(done.stdout)
+    assert result.keys() == XAPIAN_BENCH_KEYS
+    assert (result["passages"], result["shards"], result["queries"]) == (500, 2, 10)
+    assert result["top10_overlap"] > 0.9
