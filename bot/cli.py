@@ -259,7 +259,13 @@ def library_prune(settings: Settings) -> list[str]:
 
 def _reindex(settings: Settings, *, full: bool) -> int:
     """Build once, with progress on stderr; fails when the index could not be saved."""
-    _, report = Service.rebuilt(settings, progress=progress_printer(sys.stderr), full=full)
+    progress = progress_printer(sys.stderr)
+    if settings.backend == XAPIAN:
+        from bot.shard_service import rebuilt  # imports Xapian, which is optional
+
+        report = rebuilt(settings, progress, full=full)
+    else:
+        _, report = Service.rebuilt(settings, progress=progress, full=full)
     print(reindex_summary(report))
     return 0 if report.saved else 1
 

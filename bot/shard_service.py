@@ -119,12 +119,35 @@ class ShardService(Service):
         raise _no_libraries()
 
 
+def rebuilt(
+    settings: Settings, progress: ProgressCallback | None = None, *, full: bool = False
+) -> ReindexReport:
+    """``citebot reindex`` with the Xapian backend: bring a shard folder up to date."""
+    location = settings.xapian
+    if not isinstance(location, Path):
+        raise CitebotError(
+            "CITEBOT_XAPIAN names remote shards: run `citebot shards build` on their hosts."
+        )
+    started = time.perf_counter()
+    report = _build(settings, location, progress, full=full)
+    return _report(report, report.documents, started)
+
+
 def _build(
-    settings: Settings, folder: Path, progress: ProgressCallback | None = None
+    settings: Settings,
+    folder: Path,
+    progress: ProgressCallback | None = None,
+    *,
+    full: bool = False,
 ) -> ShardReport:
     existing = len(list(folder.glob("shard-*/"))) or DEFAULT_SHARDS
     return build_shards(
-        settings.corpus_dir, folder, existing, embedder=load_embedder(), progress=progress
+        settings.corpus_dir,
+        folder,
+        existing,
+        full=full,
+        embedder=load_embedder(),
+        progress=progress,
     )
 
 

@@ -271,6 +271,9 @@ def test_the_cli_serves_shards_answers_from_them_and_stops_them(
     finally:
         assert main(["shards", "stop", str(folder)]) == 0
     assert running(folder) == []
+    reindex = ["--corpus", str(corpus), "--backend", "xapian", "--xapian", str(folder), "reindex"]
+    assert main(reindex) == 0
+    assert "No article was added, removed or changed." in capsys.readouterr().out
 
 
 def test_the_service_over_a_shard_folder_builds_it_and_reindexes_an_upload(
