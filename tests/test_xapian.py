@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import Settings
+from bot.config import ONE_SHARED, Settings
 from bot.console import run_console
 from bot.service import Service, Upload
 from bot.shards import running, serve, server_program, stop
@@ -284,7 +284,7 @@ def test_the_service_over_a_shard_folder_builds_it_and_reindexes_an_upload(
         data_dir=tmp_path / "data",
         backend="xapian",
         xapian=tmp_path / "shards",
-        library="shared",
+        library=ONE_SHARED,
     )
     service = Service.open(settings)
     assert len(service.sources()) == len(list(corpus.glob("*.txt")))
@@ -323,7 +323,7 @@ async def test_discord_reindex_adds_an_upload_to_the_shards_and_answers_from_it(
 ) -> None:
     settings = make_settings(
         tmp_path,
-        CITEBOT_LIBRARY="shared",
+        CITEBOT_LIBRARY=ONE_SHARED,
         CITEBOT_SHARED_GUILDS=str(payloads.GUILD_ID),
         CITEBOT_BACKEND="xapian",
         CITEBOT_XAPIAN=str(tmp_path / "shards"),
