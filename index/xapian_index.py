@@ -27,7 +27,7 @@ import xapian
 
 from index.backend import FloatArray, IntArray
 from index.bm25 import Bm25Params
-from index.errors import CitebotError, IndexFormatError
+from index.errors import IndexFormatError
 from index.models import Source
 from index.pool import PoolView, Statistics, raw_idf
 from index.search_index import TEXT_VERSION
@@ -43,6 +43,7 @@ from index.xapian_shards import (
     TEXT_KEY,
     VECTORS_KEY,
     WORDS_KEY,
+    ShardError,
     decode_passage,
     xapian_term,
 )
@@ -56,10 +57,6 @@ leave out a passage the embedded index would have used."""
 REFRESH_SECONDS = 30.0
 """How often a question first checks whether a shard has committed a newer revision."""
 _T = TypeVar("_T")
-
-
-class ShardError(CitebotError):
-    """A shard cannot be reached or read; the message names it and what to do."""
 
 
 @dataclass

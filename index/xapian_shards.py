@@ -27,7 +27,7 @@ import xapian
 
 from index.corpus import load_corpus
 from index.embed import DIMENSIONS, Embedder
-from index.errors import IndexFormatError
+from index.errors import CitebotError, IndexFormatError
 from index.models import Document
 from index.pool import StoredPassage
 from index.progress import ProgressCallback
@@ -94,6 +94,10 @@ def decode_passage(data: bytes) -> StoredPassage:
     )
 
 
+class ShardError(CitebotError):
+    """A shard cannot be reached, read or written; the message names it and what to do."""
+
+
 @dataclass(frozen=True)
 class ShardReport:
     """What a shard build changed."""
@@ -125,7 +129,7 @@ def build_shards(
     folder.mkdir(parents=True, exist_ok=True)
     held = [_read_articles(folder / shard_name(n)) for n in range(shards)]
     splitter = _stored_splitter(folder / shard_name(0))
-    rebuild = full or splitter is None or _shard_count(folder) != shards
+    rebuild = full or splitter is None or _shard_count(folder) != shards or None in held
     current = [{} if rebuild or articles is None else articles for articles in held]
     wanted = {document.source.doc: document for document in documents}
     kept = _unchanged(current, wanted)
@@ -212,9 +216,14 @@ def _write_shard(path: Path, change: _Change) -> None:
     """Remove the stale articles' passages, add the new ones, update the metadata; one
     Xapian commit, so readers see the shard before or after, never between."""
     anew = change.anew or _read_articles(path) is None
-    db = xapian.WritableDatabase(
-        str(path), xapian.DB_CREATE_OR_OVERWRITE if anew else xapian.DB_CREATE_OR_OPEN
-    )
+    try:
+        db = xapian.WritableDatabase(
+            str(path), xapian.DB_CREATE_OR_OVERWRITE if anew else xapian.DB_CREATE_OR_OPEN
+        )
+    except xapian.DatabaseLockError:
+        raise ShardError(
+            f"Another process is writing the shard {path}; try again when it has finished."
+        ) from None
     try:
         articles = json.loads(db.get_metadata(ARTICLES_KEY) or b"{}")
         frequencies: Counter[str] = Counter()

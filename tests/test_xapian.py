@@ -49,8 +49,8 @@ import xapian  # noqa: E402
 from bot.shard_service import ShardService  # noqa: E402
 from index.backend import Backend  # noqa: E402
 from index.shard_location import shard_name  # noqa: E402
-from index.xapian_index import ShardError, XapianIndex  # noqa: E402
-from index.xapian_shards import build_shards, shard_of  # noqa: E402
+from index.xapian_index import XapianIndex  # noqa: E402
+from index.xapian_shards import ShardError, build_shards, shard_of  # noqa: E402
 
 
 def _free_ports(count: int) -> int:
