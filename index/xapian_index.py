@@ -65,9 +65,7 @@ class _Shards:
 
     combined: xapian.Database
     parts: list[xapian.Database]
-    names: list[str]
     sources: tuple[Source, ...]
-    fingerprints: dict[str, str]
     passage_counts: dict[str, int]
     words: list[str]
     has_vectors: bool
@@ -205,10 +203,6 @@ class XapianIndex:
         return self._shards.sources
 
     @property
-    def fingerprints(self) -> dict[str, str]:
-        return self._shards.fingerprints
-
-    @property
     def missing(self) -> tuple[str, ...]:
         """The shards left out because they were down (only with ``partial``)."""
         return self._shards.missing
@@ -286,22 +280,18 @@ class XapianIndex:
         for part in parts:
             combined.add_database(part)
         sources: list[Source] = []
-        fingerprints: dict[str, str] = {}
         counts: dict[str, int] = {}
         words: list[str] = []
         for name, part in zip(names, parts, strict=True):
             _check_layout(name, part)
             for doc, entry in json.loads(part.get_metadata(ARTICLES_KEY) or b"{}").items():
                 sources.append(Source(**entry["source"]))
-                fingerprints[doc] = entry["fingerprint"]
                 counts[doc] = entry["passages"]
             words.extend(json.loads(part.get_metadata(WORDS_KEY) or b"[]"))
         return _Shards(
             combined,
             parts,
-            names,
             tuple(sorted(sources, key=lambda source: source.doc)),
-            fingerprints,
             counts,
             words,
             all(part.get_metadata(VECTORS_KEY) == b"1" for part in parts),
