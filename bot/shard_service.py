@@ -24,6 +24,7 @@ from index.answer import candidate_quotes
 from index.candidates import Candidate
 from index.embed import load_embedder
 from index.progress import ProgressCallback
+from index.shard_location import shard_folders
 from index.xapian_index import XapianIndex
 from index.xapian_shards import ShardReport, build_shards
 
@@ -140,7 +141,7 @@ def _build(
     *,
     full: bool = False,
 ) -> ShardReport:
-    existing = len(list(folder.glob("shard-*/"))) or DEFAULT_SHARDS
+    existing = len(shard_folders(folder)) or DEFAULT_SHARDS
     return build_shards(
         settings.corpus_dir,
         folder,

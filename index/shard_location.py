@@ -14,6 +14,11 @@ def shard_name(number: int) -> str:
     return f"shard-{number:02d}"
 
 
+def shard_folders(folder: Path) -> list[Path]:
+    """The shards in a shard folder, in order (not the servers' pid and log files beside)."""
+    return sorted(path for path in folder.glob("shard-*") if path.is_dir())
+
+
 @dataclass(frozen=True)
 class ShardAddress:
     """A shard served by ``xapian-tcpsrv``."""

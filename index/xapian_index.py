@@ -31,7 +31,7 @@ from index.errors import IndexFormatError
 from index.models import Source
 from index.pool import PoolView, Statistics, raw_idf
 from index.search_index import TEXT_VERSION
-from index.shard_location import ShardAddress
+from index.shard_location import ShardAddress, shard_folders
 from index.xapian_shards import (
     ARTICLE_PREFIX,
     ARTICLES_KEY,
@@ -301,7 +301,7 @@ class XapianIndex:
     def _connections(self) -> list[tuple[str, Callable[[], xapian.Database]]]:
         location = self.location
         if isinstance(location, Path):
-            folders = sorted(location.glob("shard-*"))
+            folders = shard_folders(location)
             if not folders:
                 raise ShardError(
                     f"{location} holds no Xapian shards; build them with `citebot shards build`."

@@ -33,7 +33,7 @@ from index.pool import StoredPassage
 from index.progress import ProgressCallback
 from index.search_index import TEXT_VERSION, SearchIndex, build_index, vocabulary
 from index.sentences import SentenceSplitter
-from index.shard_location import shard_name
+from index.shard_location import shard_folders, shard_name
 
 LAYOUT_VERSION = "1"
 """Bump when what a shard holds changes, so an old shard is rebuilt rather than misread."""
@@ -158,7 +158,7 @@ def build_shards(
                 rebuild,
             ),
         )
-    for extra in sorted(folder.glob("shard-*")):
+    for extra in shard_folders(folder):
         if extra.name not in {shard_name(n) for n in range(shards)}:
             warnings.append(f"{extra} is not one of the {shards} shards; remove it.")
     before = {doc for articles in current for doc in articles}

@@ -271,9 +271,12 @@ def test_the_cli_serves_shards_answers_from_them_and_stops_them(
     finally:
         assert main(["shards", "stop", str(folder)]) == 0
     assert running(folder) == []
-    reindex = ["--corpus", str(corpus), "--backend", "xapian", "--xapian", str(folder), "reindex"]
-    assert main(reindex) == 0
-    assert "No article was added, removed or changed." in capsys.readouterr().out
+    local = ["--corpus", str(corpus), "--backend", "xapian", "--xapian", str(folder)]
+    assert main([*local, "reindex"]) == 0
+    printed = capsys.readouterr().out
+    assert "No article was added, removed or changed." in printed and "warning" not in printed
+    assert main([*local, "ask", "--json", question]) == 0
+    assert json.loads(capsys.readouterr().out) == embedded
 
 
 def test_the_service_over_a_shard_folder_builds_it_and_reindexes_an_upload(
