@@ -13,7 +13,7 @@ FLOOR_STAMP := $(FLOOR_VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[semantic,test,bench]'
+	$(BIN)/pip install --quiet -e '.[semantic,test,bench,xapian]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -27,7 +27,7 @@ test: $(STAMP)
 $(FLOOR_STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/pip install --quiet --upgrade pip
-	$(FLOOR_VENV)/bin/pip install --quiet -e '.[semantic,test]' 'discord.py==$(DISCORD_FLOOR)'
+	$(FLOOR_VENV)/bin/pip install --quiet -e '.[semantic,test,xapian]' 'discord.py==$(DISCORD_FLOOR)'
 	touch $(FLOOR_STAMP)
 
 # The Discord end-to-end tests (real discord.py client, fake Discord) on the floor version.

@@ -495,11 +495,30 @@ def main() -> None:
         "--repeats", type=int, default=REPEATS, help="times each query runs (rank-bm25: once)"
     )
     parser.add_argument("--json", action="store_true", help="one JSON line instead of a table")
+    parser.add_argument(
+        "--backend",
+        choices=("embedded", "xapian"),
+        default="embedded",
+        help="xapian: the synthetic passages in Xapian shards on loopback instead of the peers",
+    )
+    parser.add_argument("--shards", type=int, default=2, help="with --backend xapian")
+    parser.add_argument("--base-port", type=int, default=7900, help="with --backend xapian")
     args = parser.parse_args()
     REPEATS = args.repeats
     engines = [name for name in args.engines.split(",") if name]
     if unknown := set(engines) - set(ENGINES):
         parser.error(f"unknown engines: {', '.join(sorted(unknown))}")
+    if args.backend == "xapian":
+        from xapian_search import xapian_synthetic  # needs the xapian extra and xapian-tools
+
+        passages = corpus_gen.passages(args.passages, args.seed)
+        queries = corpus_gen.queries(passages, args.queries, args.seed + 1)
+        result = xapian_synthetic(
+            passages, queries, args.shards, args.base_port, _latencies, _percentiles, _rss_mb
+        )
+        result["repeats"] = REPEATS
+        print(json.dumps(result))
+        return
     if args.corpus:
         result = real_corpus(args.corpus, args.questions, engines)
     else:

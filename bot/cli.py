@@ -1,4 +1,4 @@
-"""The ``citebot`` command: ask, console, run, reindex, add, feeds, libraries, eval."""
+"""The ``citebot`` command: ask, console, run, reindex, add, feeds, libraries, shards, eval."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import BACKENDS, XAPIAN, Settings, SettingsError, load_settings, xapian_location
 from bot.console import output_width, progress_printer, reindex_summary, run_console
 from bot.feeds import FeedPoller, add_feed, feed_lines, remove_feed
 from bot.libraries import folder_bytes, libraries, prune, recorded_servers
 from bot.pages import add_page
 from bot.render import answer_json, terminal_text
 from bot.service import Service
+from bot.shards import IDLE_TIMEOUT_SECONDS, LOOPBACK
 from index import MAX_QUESTION_CHARACTERS, Answer, CitebotError
 from index.evaluation import EvalReport, evaluate, read_questions
 
@@ -48,6 +49,17 @@ def _common_options() -> argparse.ArgumentParser:
         type=Path,
         default=argparse.SUPPRESS,
         help="where the index is kept (CITEBOT_INDEX_PATH)",
+    )
+    options.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=argparse.SUPPRESS,
+        help="answer from the embedded index or from Xapian shards (CITEBOT_BACKEND)",
+    )
+    options.add_argument(
+        "--xapian",
+        default=argparse.SUPPRESS,
+        help="a shard folder, or host:port,host:port shard servers (CITEBOT_XAPIAN)",
     )
     options.add_argument(
         "--env-file",
@@ -98,6 +110,30 @@ def _parser() -> argparse.ArgumentParser:
         help="list: each server's articles, sizes and last use; prune: delete the libraries "
         "of servers the bot has left and every kept earlier version",
     )
+    shards = command("shards", "build, serve or stop Xapian shards of the corpus")
+    shards.add_argument(
+        "action",
+        choices=("build", "serve", "stop"),
+        help="build: index the corpus into the shards (only changed articles' shards); "
+        "serve: build, then start an xapian-tcpsrv a shard in the background; stop: stop them",
+    )
+    shards.add_argument("folder", type=Path, help="the folder holding the shards")
+    shards.add_argument("--shards", type=int, default=2, help="how many shards (default 2)")
+    shards.add_argument("--full", action="store_true", help="rewrite every shard")
+    shards.add_argument(
+        "--base-port", type=int, default=7800, help="first shard's port (default 7800)"
+    )
+    shards.add_argument(
+        "--host",
+        default=LOOPBACK,
+        help=f"interface to listen on (default {LOOPBACK}: this machine only)",
+    )
+    shards.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=IDLE_TIMEOUT_SECONDS,
+        help=f"seconds before a server drops an idle client (default {IDLE_TIMEOUT_SECONDS:.0f})",
+    )
     evaluation = command("eval", "score answers on a questions .jsonl file")
     evaluation.add_argument("questions", type=Path, help="file in the questions.dev.jsonl format")
     evaluation.add_argument(
@@ -134,6 +170,11 @@ def _main(arguments: argparse.Namespace) -> int:
         settings = replace(settings, corpus_dir=corpus)
     if index_path := getattr(arguments, "index_path", None):
         settings = replace(settings, index_path=index_path)
+    try:
+        settings = _with_backend(settings, arguments)
+    except SettingsError as error:
+        print(f"citebot: {error}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level,
         stream=sys.stderr,
@@ -154,6 +195,18 @@ def _main(arguments: argparse.Namespace) -> int:
         return 1
 
 
+def _with_backend(settings: Settings, arguments: argparse.Namespace) -> Settings:
+    """The settings with ``--backend`` and ``--xapian`` applied, checked as the variables are."""
+    backend = getattr(arguments, "backend", settings.backend)
+    raw = getattr(arguments, "xapian", None)
+    if raw is None and backend == settings.backend:
+        return settings
+    location = xapian_location(backend, raw) if raw is not None else settings.xapian
+    if backend == XAPIAN and location is None:
+        location = xapian_location(backend, "")
+    return replace(settings, backend=backend, xapian=location)
+
+
 def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -> int:
     if command == "run":
         from bot.discord.client import run_bot  # imported here: only the bot needs discord.py
@@ -162,6 +215,10 @@ def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -
         return 0
     if command == "reindex":
         return _reindex(settings, full=arguments.full)
+    if command == "shards":
+        from bot.shards_command import shards_command  # imports Xapian, which is optional
+
+        return shards_command(settings, arguments)
     if command == "libraries":
         lines = library_list(settings) if arguments.action == "list" else library_prune(settings)
         print("\n".join(lines))
@@ -234,7 +291,13 @@ def library_prune(settings: Settings) -> list[str]:
 
 def _reindex(settings: Settings, *, full: bool) -> int:
     """Build once, with progress on stderr; fails when the index could not be saved."""
-    _, report = Service.rebuilt(settings, progress=progress_printer(sys.stderr), full=full)
+    progress = progress_printer(sys.stderr)
+    if settings.backend == XAPIAN:
+        from bot.shard_service import rebuilt  # imports Xapian, which is optional
+
+        report = rebuilt(settings, progress, full=full)
+    else:
+        _, report = Service.rebuilt(settings, progress=progress, full=full)
     print(reindex_summary(report))
     return 0 if report.saved else 1
 

@@ -16,12 +16,18 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from index.shard_location import ShardLocation, parse_location
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ENV_FILE = PROJECT_ROOT / ".env"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _PATH_SETTINGS = ("CITEBOT_CORPUS", "CITEBOT_INDEX_PATH", "CITEBOT_DATA_DIR")
 PER_SERVER, ONE_SHARED = "per-server", "shared"
 LIBRARY_MODES = (PER_SERVER, ONE_SHARED)
+EMBEDDED, XAPIAN = "embedded", "xapian"
+BACKENDS = (EMBEDDED, XAPIAN)
+FAIL, ANSWER = "fail", "answer"
+SHARD_DOWN = (FAIL, ANSWER)
 
 
 class SettingsError(ValueError):
@@ -59,6 +65,13 @@ class Settings:
     """True lets pages and feeds be fetched from private, loopback and link-local addresses."""
     vector_cache: bool = True
     """Keep sentence vectors in ``data_dir``/vectors.sqlite3 so no text is embedded twice."""
+    backend: str = EMBEDDED
+    """"embedded": the index in ``index_path``; "xapian": the shards at ``xapian``."""
+    xapian: ShardLocation | None = None
+    """A folder of Xapian shards, or the ``host:port`` servers of the shards."""
+    shard_down: str = FAIL
+    """"fail": a question fails while a shard is down; "answer": it is answered from the
+    other shards, saying the answer may be incomplete."""
 
     @property
     def per_server(self) -> bool:
@@ -131,6 +144,20 @@ def _ids(name: str, raw: str) -> tuple[int, ...]:
     return tuple(_integer(name, part.strip(), least=1) for part in raw.split(",") if part.strip())
 
 
+def xapian_location(backend: str, raw: str) -> ShardLocation | None:
+    """CITEBOT_XAPIAN (or --xapian) checked; None when empty and not needed."""
+    if not raw:
+        if backend == XAPIAN:
+            raise SettingsError(
+                "CITEBOT_BACKEND=xapian needs CITEBOT_XAPIAN: a shard folder or host:port shards"
+            )
+        return None
+    try:
+        return parse_location(raw)
+    except ValueError as error:
+        raise SettingsError(f"CITEBOT_XAPIAN {error}") from None
+
+
 def settings_from(env: Mapping[str, str | None]) -> Settings:
     """Build settings from a mapping of variables; unset or empty ones keep their defaults."""
     values = {key: value.strip() for key, value in env.items() if value and value.strip()}
@@ -141,6 +168,7 @@ def settings_from(env: Mapping[str, str | None]) -> Settings:
     )
     if per_page > 10:
         raise SettingsError("CITEBOT_QUOTES_PER_PAGE must be between 1 and 10")
+    backend = _choice("CITEBOT_BACKEND", values.get("CITEBOT_BACKEND", EMBEDDED), BACKENDS)
     return Settings(
         discord_token=values.get("DISCORD_TOKEN", ""),
         guild_id=_integer("DISCORD_GUILD_ID", guild, least=1) if guild else None,
@@ -198,6 +226,11 @@ def settings_from(env: Mapping[str, str | None]) -> Settings:
             "CITEBOT_VECTOR_CACHE", values.get("CITEBOT_VECTOR_CACHE", "on"), ("on", "off")
         )
         == "on",
+        backend=backend,
+        xapian=xapian_location(backend, values.get("CITEBOT_XAPIAN", "")),
+        shard_down=_choice(
+            "CITEBOT_SHARD_DOWN", values.get("CITEBOT_SHARD_DOWN", defaults.shard_down), SHARD_DOWN
+        ),
     )
 
 
@@ -218,4 +251,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
     for name in _PATH_SETTINGS:
         if file_values.get(name):
             file_values[name] = str(path.parent / str(file_values[name]).strip())
+    folder = str(file_values.get("CITEBOT_XAPIAN") or "").strip()
+    if folder and ":" not in folder and "," not in folder:
+        file_values["CITEBOT_XAPIAN"] = str(path.parent / folder)
     return settings_from({**file_values, **os.environ})

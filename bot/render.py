@@ -94,9 +94,9 @@ def terminal_text(answer: Answer, *, color: bool, width: int | None = None) -> s
     as ``--json`` gives its text. A quote that opens or closes with its own quotation marks
     gets no more around it, so they never print doubled.
     """
+    lines = _wrapped(answer.notice, width, "", "") + [""] if answer.notice else []
     if not answer.answered:
-        return "\n".join(_wrapped(no_answer_text(answer), width, "", ""))
-    lines: list[str] = []
+        return "\n".join(lines + _wrapped(no_answer_text(answer), width, "", ""))
     for number, quote in enumerate(answer.quotes, start=1):
         opening, closing = ("", "") if _OWN_QUOTATION.search(quote.text) else ("“", "”")
         number_prefix = f"{number}. "
@@ -185,4 +185,4 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             }
             for quote in answer.quotes
         ],
-    }
+    } | ({"notice": answer.notice} if answer.notice else {})

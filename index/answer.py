@@ -7,12 +7,13 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.analyze import analyze, normalize, term_spans
+from index.analyze import analyze, is_number, normalize, term_spans
+from index.backend import Backend
 from index.candidates import (
     SEMANTIC_FEATURES,
     Candidate,
@@ -25,7 +26,6 @@ from index.embed import load_embedder
 from index.errors import QuestionError
 from index.learned import load_model, signals
 from index.models import Answer, Quote, Source
-from index.search_index import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,10 @@ _MIN_SHARED_CLAIM_TERMS = 3
 class _Ranked:
     candidate: Candidate
     score: float
-    claim: frozenset[int]
+    claim: frozenset[str]
 
 
-def answer_question(index: SearchIndex, question: str, limit: int = 9) -> Answer:
+def answer_question(index: Backend, question: str, limit: int = 9) -> Answer:
     """The best quotes answering ``question`` from ``index``; none when it holds no answer.
 
     Raises QuestionError for an empty or overlong question.
@@ -71,7 +71,7 @@ def answer_question(index: SearchIndex, question: str, limit: int = 9) -> Answer
     return Answer(question, quotes, (), confidence)
 
 
-def candidate_quotes(index: SearchIndex, question: str) -> Sequence[Candidate]:
+def candidate_quotes(index: Backend, question: str) -> Sequence[Candidate]:
     """Every quote the ranker chooses from, for measuring its ceiling (``citebot eval``)."""
     return candidates(index, _read(index, clean_question(question)))[0]
 
@@ -91,7 +91,7 @@ def clean_question(question: str) -> str:
     return question
 
 
-def _read(index: SearchIndex, question: str) -> Question:
+def _read(index: Backend, question: str) -> Question:
     """The analysed question, embedded when the index has sentence vectors to compare."""
     embedder = load_embedder() if index.has_vectors else None
     vector = embedder.embed([question])[0] if embedder else None
@@ -99,7 +99,7 @@ def _read(index: SearchIndex, question: str) -> Question:
 
 
 def _grouped(
-    index: SearchIndex,
+    index: Backend,
     found: Candidates,
     scores: np.ndarray,
     coverage: np.ndarray,
@@ -113,7 +113,8 @@ def _grouped(
     also: list[list[Source]] = []
     order = np.argsort(-scores, kind="stable").tolist()
     least = _FURTHER_QUOTE_COVERAGE * float(coverage[order[0]])
-    question_terms = frozenset(asked.ids.tolist())
+    question_terms = frozenset(asked.terms)
+    idf = index.bm25.idf
     for number in order:
         if len(kept) >= limit:
             break
@@ -126,9 +127,9 @@ def _grouped(
         candidate = found[number]
         if any(_overlaps(candidate, other.candidate) for other in kept):
             continue
-        claim = _claim(index, candidate) - question_terms
+        claim = frozenset(analyze(candidate.text)) - question_terms
         same = next(
-            (n for n, other in enumerate(kept) if _same_claim(claim, other.claim, index)), None
+            (n for n, other in enumerate(kept) if _same_claim(claim, other.claim, idf)), None
         )
         if same is None:
             kept.append(_Ranked(candidate, score, claim))
@@ -157,34 +158,23 @@ def _quote(ranked: _Ranked, asked: Question) -> Quote:
     return Quote(text, candidate.answer_span, marks, candidate.source, round(ranked.score, 4))
 
 
-def _claim(index: SearchIndex, candidate: Candidate) -> frozenset[int]:
-    """The quote's distinct term ids, as stored at index time (never re-analysed)."""
-    table = index.sentences
-    start, end = table.term_starts[candidate.first], table.term_starts[candidate.last + 1]
-    return frozenset(table.term_ids[start:end].tolist())
-
-
-def _same_claim(one: frozenset[int], other: frozenset[int], index: SearchIndex) -> bool:
+def _same_claim(one: frozenset[str], other: frozenset[str], idf: Callable[[str], float]) -> bool:
     """Whether two quotes add the same facts to the question: the same figures (every
     number of the quote with fewer numbers is in the other), or mostly the same words,
-    weighing words by IDF so that names every article mentions count for little."""
+    weighing words by IDF so that names every article mentions count for little.
+
+    Terms are compared as strings, not ids: a Xapian view numbers only the question's."""
     shared = one & other
     if len(shared) < _MIN_SHARED_CLAIM_TERMS:
         return False
-    numbers = index.bm25.numbers
-    figures = min(({t for t in one if numbers[t]}, {t for t in other if numbers[t]}), key=len)
+    figures = min((set(filter(is_number, one)), set(filter(is_number, other))), key=len)
     if figures and figures <= shared:
         return True
-    idf = index.bm25.idf_array
-    lighter = min(_weight(one, idf), _weight(other, idf))
-    return lighter > 0 and _weight(shared, idf) / lighter >= _SAME_CLAIM
+    lighter = min(sum(map(idf, one)), sum(map(idf, other)))
+    return lighter > 0 and sum(map(idf, shared)) / lighter >= _SAME_CLAIM
 
 
-def _weight(terms: frozenset[int], idf: np.ndarray) -> float:
-    return float(idf[list(terms)].sum())
-
-
-def _suggestions(index: SearchIndex, question: str) -> tuple[str, ...]:
+def _suggestions(index: Backend, question: str) -> tuple[str, ...]:
     """Close spellings from the corpus for question words the index has never seen: only
     spellings that are themselves indexed words, other than the word itself (a stopword
     such as "own" for "owns" is never indexed, so it is never a useful suggestion)."""

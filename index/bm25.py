@@ -28,7 +28,6 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from index.analyze import is_number
 from index.errors import CorpusError, IndexFormatError
 from index.progress import Progress, ProgressCallback
 
@@ -236,16 +235,6 @@ class Bm25:
         """The vocabulary, by term id: what an incremental rebuild turns stored term ids
         back into."""
         return [self._term(i) for i in range(len(self._idf))]
-
-    @cached_property
-    def numbers(self) -> npt.NDArray[np.bool_]:
-        """Per term id: whether the term is a number (``analyze.is_number``), so quotes'
-        figures compare as ids. Only terms not starting with an ASCII byte are decoded."""
-        first = self._vocab_bytes[self._vocab_offsets[:-1]]  # terms are never empty
-        numbers = (first >= ord("0")) & (first <= ord("9"))
-        for i in np.flatnonzero(first >= 0x80).tolist():
-            numbers[i] = is_number(self._term(i))
-        return numbers
 
     def document_frequency(self, term: str) -> int:
         """How many passages contain the term."""

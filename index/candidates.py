@@ -10,15 +10,15 @@ or anything about particular articles, so a model fitted on one corpus carries t
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from index.analyze import analyze
+from index.backend import Backend, View
 from index.models import Passage, Source
-from index.search_index import SearchIndex
 
 PASSAGES = 20
 SENTENCES = 20
@@ -98,25 +98,23 @@ class Candidate:
         return start - base, end - base
 
 
-def read_question(index: SearchIndex, text: str, vector: np.ndarray | None) -> Question:
+def read_question(index: Backend, text: str, vector: np.ndarray | None) -> Question:
     """Analyse a question once for retrieval and features."""
     terms = tuple(dict.fromkeys(analyze(text)))
-    ids = index.bm25.term_ids(terms)
+    ids, idf = index.known_terms(terms)
     unseen = math.log((index.passage_total + 0.5) / 0.5)
-    idf = index.bm25.idf_array
-    weights = np.array(
-        [max(float(idf[i]), _MIN_WEIGHT) if i >= 0 else unseen for i in ids.tolist()],
-        np.float64,
-    )
+    pairs = zip(ids.tolist(), idf.tolist(), strict=True)
+    weights = np.array([max(w, _MIN_WEIGHT) if i >= 0 else unseen for i, w in pairs], np.float64)
     return Question(text, terms, ids, weights, vector)
 
 
-def candidates(index: SearchIndex, question: Question) -> tuple[Candidates, np.ndarray]:
+def candidates(backend: Backend, question: Question) -> tuple[Candidates, np.ndarray]:
     """Every candidate quote for the question with its feature row (SEMANTIC_FEATURES order;
     the semantic columns are 0 when the index or question has no vectors)."""
     known = question.known
     if not known:
         return _NONE, np.zeros((0, len(SEMANTIC_FEATURES)))
+    index = backend.view(_known_ids(question))
     passage_hits = index.bm25.top(known, PASSAGES)
     sentence_hits = index.sentences.bm25.top(known, SENTENCES)
     numbers = list(
@@ -130,8 +128,12 @@ def candidates(index: SearchIndex, question: Question) -> tuple[Candidates, np.n
     return _features(index, question, passages, passage_hits, sentence_hits)
 
 
+def _known_ids(question: Question) -> Mapping[str, int]:
+    return {t: i for t, i in zip(question.terms, question.ids.tolist(), strict=True) if i >= 0}
+
+
 def _features(
-    index: SearchIndex,
+    index: View,
     question: Question,
     passages: Sequence[Passage],
     passage_hits: Sequence[tuple[int, float]],
@@ -237,7 +239,7 @@ class _SentenceTable:
     """The sentences of the candidate passages, in order, with what each holds of the
     question: a sentences x known-question-terms match matrix and per-sentence measures."""
 
-    def __init__(self, index: SearchIndex, question: Question, passages: Sequence[Passage]) -> None:
+    def __init__(self, index: View, question: Question, passages: Sequence[Passage]) -> None:
         counts = np.array([len(p.sentences) for p in passages], np.int64)
         self.passage_starts = np.zeros(len(passages) + 1, np.int64)
         np.cumsum(counts, out=self.passage_starts[1:])

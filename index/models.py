@@ -78,6 +78,8 @@ class Answer:
     quotes: tuple[Quote, ...]
     suggestions: tuple[str, ...] = ()
     confidence: float = 0.0
+    notice: str = ""
+    """A caveat the reply shows first, e.g. that a search shard was down."""
 
     @property
     def answered(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -130,6 +130,15 @@ class SearchIndex:
         """The source of a passage, by passage number."""
         return self.sources[int(np.searchsorted(self.doc_starts, passage, side="right")) - 1]
 
+    def known_terms(self, terms: Sequence[str]) -> tuple[IntArray, npt.NDArray[np.float64]]:
+        """Each term's id (-1 when unknown) and IDF (0.0 when unknown): ``backend.Backend``."""
+        ids = self.bm25.term_ids(terms)
+        return ids, np.where(ids >= 0, self.bm25.idf_array[np.maximum(ids, 0)], 0.0)
+
+    def view(self, terms: Mapping[str, int]) -> SearchIndex:
+        """The embedded index holds every passage, so it is every question's view."""
+        return self
+
     def search(self, terms: Sequence[str], limit: int) -> list[Hit]:
         """The best-scoring passages for analysed question terms, best first."""
         return [
@@ -177,6 +186,7 @@ def build_index(
     progress: ProgressCallback | None = None,
     previous: SearchIndex | Sequence[SearchIndex] | None = None,
     embedder: Embedder | None = None,
+    splitter: SentenceSplitter | None = None,
 ) -> SearchIndex:
     """Split, analyse, index and (with an embedder) embed the documents.
 
@@ -185,6 +195,7 @@ def build_index(
     the sentence splitter is kept too, so a rebuild splits like the build before it.
     ``previous`` may be several indexes (a shared corpus and a server's own index over it):
     each article is taken from the first that holds it unchanged, the splitter from the first.
+    A given ``splitter`` (a sharded index's, for the articles it re-indexes) wins over both.
     """
     previous_indexes = [previous] if isinstance(previous, SearchIndex) else list(previous or ())
     kept: dict[str, _Analysed] = {}
@@ -195,9 +206,9 @@ def build_index(
         for document in documents
         if document.source.doc not in kept
     }
-    if previous_indexes and kept:
+    if splitter is None and previous_indexes and kept:
         splitter = previous_indexes[0].splitter
-    else:
+    elif splitter is None:
         splitter = SentenceSplitter.train([text for texts in fresh.values() for text in texts])
     analysed: list[_Analysed] = []
     for number, document in enumerate(documents):
@@ -271,7 +282,7 @@ def _assemble(
         bm25=bm25,
         sentences=sentences,
         splitter=splitter,
-        words=_vocabulary(texts),
+        words=vocabulary(texts),
         corpus_fingerprint=fingerprint,
     )
 
@@ -295,7 +306,7 @@ def _vectors(
     return np.concatenate(blocks) if blocks else np.zeros((0, DIMENSIONS), np.float16)
 
 
-def _vocabulary(texts: Sequence[str]) -> list[str]:
+def vocabulary(texts: Sequence[str]) -> list[str]:
     """The corpus's most frequent words, each in its most frequent spelling ("Romania"),
     for suggesting close spellings of words a question misspells."""
     counts = Counter(_WORD.findall("\n".join(texts)))

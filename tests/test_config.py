@@ -10,12 +10,15 @@ from dotenv import dotenv_values
 
 from bot.config import (
     DEFAULT_ENV_FILE,
+    EMBEDDED,
     ONE_SHARED,
+    XAPIAN,
     Settings,
     SettingsError,
     load_settings,
     settings_from,
 )
+from index.shard_location import ShardAddress
 from paths import REPO
 
 EXAMPLE = REPO / ".env.example"
@@ -70,6 +73,9 @@ def test_values_are_parsed(tmp_path: Path) -> None:
         ("CITEBOT_LIBRARY_MAX_ARTICLES", "0"),
         ("CITEBOT_LIBRARY_MAX_BYTES", "lots"),
         ("CITEBOT_UPLOADS_PER_HOUR", "-2"),
+        ("CITEBOT_BACKEND", "elastic"),
+        ("CITEBOT_XAPIAN", "host-a:7800,host-b"),
+        ("CITEBOT_XAPIAN", "host-a:port"),
     ],
 )
 def test_a_bad_value_names_its_setting(name: str, value: str) -> None:
@@ -91,6 +97,25 @@ def test_library_settings_are_parsed() -> None:
     assert settings.shared_guilds == (2000, 2100)
     assert (settings.library_max_articles, settings.library_max_bytes) == (3, 1000)
     assert settings.uploads_per_hour == 2 and Settings().per_server
+
+
+def test_xapian_settings_are_parsed(tmp_path: Path) -> None:
+    shards = settings_from({"CITEBOT_BACKEND": "Xapian", "CITEBOT_XAPIAN": "a:7800, [::1]:7801"})
+    assert shards.backend == XAPIAN
+    assert shards.xapian == (ShardAddress("a", 7800), ShardAddress("::1", 7801))
+    folder = settings_from({"CITEBOT_BACKEND": "xapian", "CITEBOT_XAPIAN": str(tmp_path)})
+    assert folder.xapian == tmp_path
+    assert Settings().backend == EMBEDDED and Settings().xapian is None
+
+
+def test_the_xapian_backend_needs_its_shards() -> None:
+    with pytest.raises(SettingsError, match="CITEBOT_XAPIAN"):
+        settings_from({"CITEBOT_BACKEND": "xapian"})
+
+
+def test_a_shard_folder_in_a_settings_file_is_relative_to_it(tmp_path: Path) -> None:
+    (tmp_path / "bot.env").write_text("CITEBOT_BACKEND=xapian\nCITEBOT_XAPIAN=shards\n")
+    assert load_settings(tmp_path / "bot.env").xapian == tmp_path / "shards"
 
 
 def test_the_environment_wins_over_the_file(

@@ -82,3 +82,10 @@ def test_a_quote_with_its_own_quotation_marks_gets_no_more() -> None:
     own = Quote(said, (0, len(said)), (), MT, 1.0)
     assert terminal_text(Answer("q", (own,)), color=False).splitlines()[0] == f"1. {said}"
     assert terminal_text(Answer("q", (QUOTE,)), color=False).startswith("1. “He spoke.")
+
+
+def test_a_notice_comes_first_in_the_terminal_and_in_the_json() -> None:
+    answer = Answer("Who?", (), notice="Answers may be incomplete: search shard a:1 is down.")
+    assert terminal_text(answer, color=False).startswith("Answers may be incomplete")
+    assert answer_json(answer)["notice"] == answer.notice
+    assert "notice" not in answer_json(Answer("Who?", ()))
