@@ -16,6 +16,7 @@ from bot.config import BACKENDS, XAPIAN, Settings, SettingsError, load_settings,
 from bot.console import output_width, progress_printer, reindex_summary, run_console
 from bot.feeds import FeedPoller, add_feed, feed_lines, remove_feed
 from bot.libraries import folder_bytes, libraries, prune, recorded_servers
+from bot.opening import open_service
 from bot.pages import add_page
 from bot.render import answer_json, terminal_text
 from bot.service import Service
@@ -225,7 +226,7 @@ def _dispatch(command: str, arguments: argparse.Namespace, settings: Settings) -
         return 0
     if command == "feeds":
         return _feeds(settings, arguments.action, arguments.url)
-    service = Service.open(settings, wait_for_vectors=command in ("ask", "eval"))
+    service = open_service(settings, wait_for_vectors=command in ("ask", "eval"))
     if command == "add":
         report = add_page(service, arguments.url, "cli", progress_printer(sys.stderr))
         print(reindex_summary(report))

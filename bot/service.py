@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.config import XAPIAN, Settings
+from bot.config import Settings
 from bot.libraries import HOUR, Library, LibraryError, Version, library
 from bot.provenance import Provenance, read_provenance, record_provenance
 from index import (
@@ -142,14 +142,10 @@ class Service:
 
         Sentence vectors for a small corpus are computed before the first answer; a large
         one (over INLINE_VECTOR_BYTES of articles) answers lexically until a background
-        thread has embedded it, unless ``wait_for_vectors``. With the Xapian backend, the
-        service over its shards (``bot.shard_service``).
+        thread has embedded it, unless ``wait_for_vectors``. ``bot.opening`` chooses
+        between this and the service over Xapian shards.
         """
-        _keep_vectors(settings)
-        if settings.backend == XAPIAN:
-            from bot.shard_service import ShardService  # imports Xapian, which is optional
-
-            return ShardService.open(settings)
+        keep_vectors(settings)
         embedder = load_embedder() if wait_for_vectors else _inline_embedder(settings, None)
         with index_lock(settings.index_path):
             index, warnings = open_index(
@@ -644,7 +640,7 @@ def _report(
     )
 
 
-def _keep_vectors(settings: Settings) -> None:
+def keep_vectors(settings: Settings) -> None:
     """Point the shared embedder at this configuration's vector cache (or none)."""
     embedder = load_embedder()
     if embedder is not None:

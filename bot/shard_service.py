@@ -18,7 +18,14 @@ from pathlib import Path
 
 from bot.config import ANSWER, Settings
 from bot.libraries import Version
-from bot.service import ReindexBusy, ReindexReport, Service, SourceInfo, Upload
+from bot.service import (
+    ReindexBusy,
+    ReindexReport,
+    Service,
+    SourceInfo,
+    Upload,
+    keep_vectors,
+)
 from index import Answer, CitebotError, SearchIndex, answer_question
 from index.answer import candidate_quotes
 from index.candidates import Candidate
@@ -45,6 +52,7 @@ class ShardService(Service):
     @classmethod
     def open(cls, settings: Settings, *, wait_for_vectors: bool = False) -> ShardService:
         """Open the shards; a local shard folder is first brought up to date."""
+        keep_vectors(settings)
         location = settings.xapian
         assert location is not None, "settings require CITEBOT_XAPIAN with the xapian backend"
         if isinstance(location, Path):

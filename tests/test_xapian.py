@@ -3,6 +3,7 @@ answers as the embedded index, incremental reindexing shard by shard, and faults
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import io
 import json
@@ -21,7 +22,8 @@ import pytest
 from bot.cli import main
 from bot.config import ONE_SHARED, Settings
 from bot.console import run_console
-from bot.service import Service, Upload
+from bot.opening import open_service
+from bot.service import Upload
 from bot.shards import running, serve, server_program, stop
 from fake_discord import payloads
 from fake_discord.harness import ADMIN, connected, fake_discord, make_settings, scenario
@@ -289,7 +291,7 @@ def test_the_service_over_a_shard_folder_builds_it_and_reindexes_an_upload(
         xapian=tmp_path / "shards",
         library=ONE_SHARED,
     )
-    service = Service.open(settings)
+    service = open_service(settings)
     assert len(service.sources()) == len(list(corpus.glob("*.txt")))
     text = b"Title: Zorblax\n\nThe zorblax treaty was signed in Quebec by nine envoys.\n"
     report = service.reindex(upload=Upload("zorblax.txt", text))
@@ -301,7 +303,7 @@ def test_the_service_over_a_shard_folder_builds_it_and_reindexes_an_upload(
 
 def test_the_console_answers_lists_and_reindexes_over_shards(corpus: Path, tmp_path: Path) -> None:
     settings = Settings(corpus_dir=corpus, backend="xapian", xapian=tmp_path / "shards")
-    service = Service.open(settings)
+    service = open_service(settings)
     (corpus / "zorblax.txt").write_text("Zorblax\n\nThe zorblax treaty was signed in Quebec.\n")
     out = io.StringIO()
     run_console(
@@ -331,7 +333,8 @@ async def test_discord_reindex_adds_an_upload_to_the_shards_and_answers_from_it(
         CITEBOT_BACKEND="xapian",
         CITEBOT_XAPIAN=str(tmp_path / "shards"),
     )
-    async with fake_discord() as discord, connected(discord, settings) as client:
+    service = await asyncio.to_thread(open_service, settings)
+    async with fake_discord() as discord, connected(discord, settings, service) as client:
         assert isinstance(client.service, ShardService)
         attachment = discord.fake.attachment("pelicans.txt", PELICANS)
         sent = await discord.slash("reindex", ADMIN, article=attachment)

@@ -22,6 +22,7 @@ from bot.discord.mentions import answer_mention, mentioned_question
 from bot.discord.replies import report_error
 from bot.feeds import FeedPoller
 from bot.libraries import record_servers
+from bot.opening import open_service
 from bot.service import Service
 from index import CitebotError
 
@@ -114,7 +115,7 @@ class CitebotClient(ContextClient):
 
 def run_bot(settings: Settings) -> None:
     """Open the index and run the bot until interrupted; needs ``settings.discord_token``."""
-    client = CitebotClient(settings, Service.open(settings))
+    client = CitebotClient(settings, open_service(settings))
     FeedPoller(client.service).start()
     try:
         # log_handler=None: the CLI configures logging, not discord.py.
