@@ -141,6 +141,17 @@ def test_an_answer_page_fits_discord_limits_however_big_the_quotes(per_page: int
     assert page.embed.description.count("\n\n> ") == per_page - 1
 
 
+def test_a_caveat_comes_first_on_every_page_and_with_no_answer() -> None:
+    notice = "Answers may be incomplete: search shard 127.0.0.1:7801 is down."
+    answer = Answer("q", tuple(huge_quote(number) for number in range(4)), notice=notice)
+    for start in (0, 3):
+        page = answer_page(answer, start, 3)
+        assert_within_limits(page.embed)
+        assert page.embed.description is not None
+        assert page.embed.description.startswith(f"*{notice}*\n\n> ")
+    assert no_answer_content(Answer("q", (), notice=notice)).startswith(f"> q\n*{notice}*\n")
+
+
 def test_the_last_page_of_an_answer_has_no_next(seed_index: SearchIndex) -> None:
     answer = answer_question(seed_index, "How many troops went to Romania?")
     last = answer_page(answer, 3, 3)

@@ -38,6 +38,7 @@ _ECHOED_QUESTION_LIMIT = 300
 _FRAGMENT_WORDS = 4
 _ELLIPSIS = "…"
 _BLOCK_GAP = "\n\n"
+_NOTICE_LIMIT = 300
 _LIST_START = re.compile(r"^(\d+)\.")
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
 
@@ -188,7 +189,8 @@ def answer_page(answer: Answer, start: int, count: int) -> AnswerPage:
     title = page_title(start, end, total)
     footer = question_footer(answer.question)
     budget = min(DESCRIPTION_LIMIT, EMBED_LIMIT - len(title) - len(footer))
-    blocks: list[str] = []
+    # A caveat (a search shard was down) comes first, on every page.
+    blocks = [notice_line(answer)] if answer.notice else []
     for position, quote in enumerate(quotes):
         # An equal share of what is left, so room a short quote leaves goes to the rest.
         used = sum(len(block) + len(_BLOCK_GAP) for block in blocks)
@@ -199,10 +201,16 @@ def answer_page(answer: Answer, start: int, count: int) -> AnswerPage:
     return AnswerPage(embed, end if end < total else None)
 
 
+def notice_line(answer: Answer) -> str:
+    """The answer's caveat (e.g. a search shard was down), in italics, never long."""
+    return f"*{clip(escape(answer.notice), _NOTICE_LIMIT)}*"
+
+
 def no_answer_content(answer: Answer) -> str:
     """The plain message when the corpus holds no answer: the question, then why not."""
     question = clip(escape(" ".join(answer.question.split())), _ECHOED_QUESTION_LIMIT)
-    return clip(f"> {question}\n{escape(no_answer_text(answer))}", CONTENT_LIMIT)
+    notice = notice_line(answer) + "\n" if answer.notice else ""
+    return clip(f"> {question}\n{notice}{escape(no_answer_text(answer))}", CONTENT_LIMIT)
 
 
 def sources_page(infos: Sequence[SourceInfo], page: int) -> SourcesPage:
