@@ -114,7 +114,7 @@ def _grouped(
     order = np.argsort(-scores, kind="stable").tolist()
     least = _FURTHER_QUOTE_COVERAGE * float(coverage[order[0]])
     question_terms = frozenset(asked.terms)
-    idf = index.bm25.idf
+    weight = _IdfWeight(index)
     for number in order:
         if len(kept) >= limit:
             break
@@ -127,9 +127,9 @@ def _grouped(
         candidate = found[number]
         if any(_overlaps(candidate, other.candidate) for other in kept):
             continue
-        claim = frozenset(analyze(candidate.text)) - question_terms
+        claim = found.words(number) - question_terms
         same = next(
-            (n for n, other in enumerate(kept) if _same_claim(claim, other.claim, idf)), None
+            (n for n, other in enumerate(kept) if _same_claim(claim, other.claim, weight)), None
         )
         if same is None:
             kept.append(_Ranked(candidate, score, claim))
@@ -158,20 +158,38 @@ def _quote(ranked: _Ranked, asked: Question) -> Quote:
     return Quote(text, candidate.answer_span, marks, candidate.source, round(ranked.score, 4))
 
 
-def _same_claim(one: frozenset[str], other: frozenset[str], idf: Callable[[str], float]) -> bool:
+class _IdfWeight:
+    """The summed IDF of a set of terms, looked up in batches and remembered for one
+    question (grouping weighs the same words again and again)."""
+
+    def __init__(self, index: Backend) -> None:
+        self._index = index
+        self._idf: dict[str, float] = {}
+
+    def __call__(self, terms: frozenset[str]) -> float:
+        missing = [term for term in terms if term not in self._idf]
+        if missing:
+            _, idf = self._index.known_terms(missing)
+            self._idf.update(zip(missing, idf.tolist(), strict=True))
+        return sum(self._idf[term] for term in terms)
+
+
+def _same_claim(
+    one: frozenset[str], other: frozenset[str], weight: Callable[[frozenset[str]], float]
+) -> bool:
     """Whether two quotes add the same facts to the question: the same figures (every
     number of the quote with fewer numbers is in the other), or mostly the same words,
     weighing words by IDF so that names every article mentions count for little.
 
-    Terms are compared as strings, not ids: a Xapian view numbers only the question's."""
+    Terms are compared as words, not ids: a Xapian view numbers only the question's."""
     shared = one & other
     if len(shared) < _MIN_SHARED_CLAIM_TERMS:
         return False
     figures = min((set(filter(is_number, one)), set(filter(is_number, other))), key=len)
     if figures and figures <= shared:
         return True
-    lighter = min(sum(map(idf, one)), sum(map(idf, other)))
-    return lighter > 0 and sum(map(idf, shared)) / lighter >= _SAME_CLAIM
+    lighter = min(weight(one), weight(other))
+    return lighter > 0 and weight(shared) / lighter >= _SAME_CLAIM
 
 
 def _suggestions(index: Backend, question: str) -> tuple[str, ...]:

@@ -62,6 +62,10 @@ class View(Protocol):
 
     def passage_of_sentence(self, sentence: int) -> int: ...
 
+    def sentence_words(self, sentence: int) -> Sequence[str]:
+        """The sentence's analysed terms, all of them, as stored when it was indexed."""
+        ...
+
     def source_of(self, passage: int) -> Source: ...
 
 

@@ -234,7 +234,7 @@ class Bm25:
     def terms(self) -> list[str]:
         """The vocabulary, by term id: what an incremental rebuild turns stored term ids
         back into."""
-        return [self._term(i) for i in range(len(self._idf))]
+        return [self.term(i) for i in range(len(self._idf))]
 
     def document_frequency(self, term: str) -> int:
         """How many passages contain the term."""
@@ -284,12 +284,13 @@ class Bm25:
         owner, term = owner[order], term[order]
         tfs = self._tfs[picked][order]
         used, term = np.unique(term, return_inverse=True)
-        strings = [self._term(i) for i in used.tolist()]
+        strings = [self.term(i) for i in used.tolist()]
         tokens = list(map(strings.__getitem__, np.repeat(term, tfs).tolist()))
         ends = np.cumsum(np.bincount(np.repeat(owner, tfs), minlength=len(wanted))).tolist()
         return [tokens[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
-    def _term(self, i: int) -> str:
+    def term(self, i: int) -> str:
+        """The term with id ``i``."""
         a, b = int(self._vocab_offsets[i]), int(self._vocab_offsets[i + 1])
         return self._vocab_bytes[a:b].tobytes().decode("utf-8", "surrogatepass")
 

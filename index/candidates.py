@@ -190,7 +190,7 @@ def _features(
     ]
     sources = [index.source_of(p.number) for p in passages]
     ids = np.asarray(table.ids, np.int64)
-    found = Candidates(passages, sources, ids[first], ids[last], ids[answer], owner, alone)
+    found = Candidates(passages, sources, ids[first], ids[last], ids[answer], owner, alone, index)
     return found, np.column_stack(columns).astype(np.float64)
 
 
@@ -207,8 +207,10 @@ class Candidates(Sequence[Candidate]):
         answer: np.ndarray,
         owner: np.ndarray,
         alone: np.ndarray,
+        view: View | None = None,
     ) -> None:
         self._passages = passages
+        self._view = view
         self._sources = sources
         self._first, self._last, self._answer = first, last, answer
         self._owner = owner
@@ -216,6 +218,12 @@ class Candidates(Sequence[Candidate]):
 
     def __len__(self) -> int:
         return len(self._owner)
+
+    def words(self, number: int) -> frozenset[str]:
+        """The distinct analysed terms of candidate ``number``'s sentences, as indexed."""
+        assert self._view is not None, "only a question's candidates have words"
+        sentences = range(int(self._first[number]), int(self._last[number]) + 1)
+        return frozenset(word for s in sentences for word in self._view.sentence_words(s))
 
     def alone(self, number: int) -> int:
         """The number of the candidate quoting candidate ``number``'s answer sentence alone."""
@@ -232,7 +240,8 @@ class Candidates(Sequence[Candidate]):
         )
 
 
-_NONE = Candidates((), (), *(np.zeros(0, np.int64) for _ in range(5)))
+_EMPTY = np.zeros(0, np.int64)
+_NONE = Candidates((), (), _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
 
 
 class _SentenceTable:

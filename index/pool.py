@@ -135,6 +135,7 @@ class PoolView:
         self._passage_starts = np.zeros(len(self._passages) + 1, np.int64)
         np.cumsum(per_passage, out=self._passage_starts[1:])
         sentences = [terms for p in self._passages for terms in p.terms]
+        self._sentence_terms = sentences
         bags = [Counter(term for terms in p.terms for term in terms) for p in self._passages]
         self.bm25 = PoolScorer(bags, passage_statistics)
         term_starts = np.zeros(len(sentences) + 1, np.int64)
@@ -160,6 +161,9 @@ class PoolView:
     def passage(self, number: int) -> Passage:
         stored = self._passages[number]
         return Passage(stored.doc, number, stored.text, stored.spans, self._starts[number])
+
+    def sentence_words(self, sentence: int) -> tuple[str, ...]:
+        return self._sentence_terms[sentence]
 
     def passage_of_sentence(self, sentence: int) -> int:
         return int(np.searchsorted(self._passage_starts, sentence, side="right")) - 1

@@ -126,6 +126,9 @@ class SearchIndex:
             return range(0)
         return range(int(self.doc_starts[number]), int(self.doc_starts[number + 1]))
 
+    def sentence_words(self, sentence: int) -> list[str]:
+        return [self.bm25.term(i) for i in self.sentences.terms(sentence).tolist()]
+
     def source_of(self, passage: int) -> Source:
         """The source of a passage, by passage number."""
         return self.sources[int(np.searchsorted(self.doc_starts, passage, side="right")) - 1]
