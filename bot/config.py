@@ -127,9 +127,9 @@ def _positive(name: str, raw: str) -> float:
 
 def _yes(name: str, raw: str) -> bool:
     value = raw.lower()
-    if value not in ("true", "false", "yes", "no", "1", "0"):
-        raise SettingsError(f"{name} must be true or false, not {raw!r}")
-    return value in ("true", "yes", "1")
+    if value not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+        raise SettingsError(f"{name} must be true or false (or on or off), not {raw!r}")
+    return value in ("true", "yes", "on", "1")
 
 
 def _addresses(name: str, raw: str) -> tuple[str, ...]:
@@ -222,10 +222,7 @@ def settings_from(env: Mapping[str, str | None]) -> Settings:
             least=1,
         ),
         fetch_private=_yes("CITEBOT_FETCH_PRIVATE", values.get("CITEBOT_FETCH_PRIVATE", "false")),
-        vector_cache=_choice(
-            "CITEBOT_VECTOR_CACHE", values.get("CITEBOT_VECTOR_CACHE", "on"), ("on", "off")
-        )
-        == "on",
+        vector_cache=_yes("CITEBOT_VECTOR_CACHE", values.get("CITEBOT_VECTOR_CACHE", "on")),
         backend=backend,
         xapian=xapian_location(backend, values.get("CITEBOT_XAPIAN", "")),
         shard_down=_choice(
