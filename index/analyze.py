@@ -139,7 +139,11 @@ _IRREGULAR = {
 _DEMONYM = re.compile(r"(?<=\w{3})(?:ia|ea)n$")
 """Place adjectives made by adding -n: Crimean -> Crimea, Russian -> Russia."""
 _stemmer = SnowballStemmer("english", ignore_stopwords=False)
-_stems: dict[str, str] = {}
+_word_terms: dict[str, str | None] = {}
+"""Each word token as written -> its term (None for a stopword), memoised: corpora and
+the quotes an answer highlights repeat words a lot."""
+_WORDS_REMEMBERED = 1_000_000
+"""Bound of ``_word_terms`` (~100 MB): a huge corpus's long tail starts it afresh."""
 
 
 def normalize(text: str) -> str:
@@ -147,13 +151,15 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
 
 
-def stem(word: str) -> str:
-    """Snowball stem of a lowercased word, memoised: corpora repeat words a lot."""
-    found = _stems.get(word)
-    if found is None:
-        base = _IRREGULAR.get(word) or _DEMONYM.sub(lambda m: m.group()[:-1], word)
-        found = _stems[word] = _stemmer.stem(base)
-    return found
+def _stem(word: str) -> str:
+    """Snowball stem of a lowercased word, after irregular forms and demonyms."""
+    base = _IRREGULAR.get(word) or _DEMONYM.sub(lambda m: m.group()[:-1], word)
+    return _stemmer.stem(base)
+
+
+def _word_term(token: str) -> str | None:
+    lowered = token.lower().removesuffix("'s")
+    return None if lowered in STOPWORDS else _stem(lowered.replace("'", ""))
 
 
 def _canonical(match: re.Match[str]) -> str | None:
@@ -165,10 +171,13 @@ def _canonical(match: re.Match[str]) -> str | None:
         return token
     if kind == "acronym":
         return token.replace(".", "").lower()
-    lowered = token.lower().removesuffix("'s")
-    if lowered in STOPWORDS:
-        return None
-    return stem(lowered.replace("'", ""))
+    try:
+        return _word_terms[token]
+    except KeyError:
+        if len(_word_terms) >= _WORDS_REMEMBERED:
+            _word_terms.clear()
+        term = _word_terms[token] = _word_term(token)
+        return term
 
 
 def term_spans(text: str) -> Iterator[tuple[str, Span]]:

@@ -94,8 +94,7 @@ def clean_question(question: str) -> str:
 def _read(index: Backend, question: str) -> Question:
     """The analysed question, embedded when the index has sentence vectors to compare."""
     embedder = load_embedder() if index.has_vectors else None
-    vector = embedder.embed([question])[0] if embedder else None
-    return read_question(index, question, vector)
+    return read_question(index, question, embedder.embed_soon(question) if embedder else None)
 
 
 def _grouped(

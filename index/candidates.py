@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -56,16 +58,27 @@ SEMANTIC_FEATURES = (
 )
 
 
+Vector = npt.NDArray[np.float32]
+
+
 @dataclass(frozen=True)
 class Question:
     """A question's distinct analysed terms, their ids and weights (IDF; a word the
-    corpus never saw weighs most)."""
+    corpus never saw weighs most), and its sentence vector if it has one."""
 
     text: str
     terms: tuple[str, ...]
     ids: npt.NDArray[np.int64]
     weights: npt.NDArray[np.float64]
-    vector: npt.NDArray[np.float32] | None
+    embedding: Future[Vector] | Vector | None
+    """The vector, or its computation still under way: retrieval needs no vector, so
+    answering runs the model's few milliseconds beside it and waits only for cosines."""
+
+    @property
+    def vector(self) -> Vector | None:
+        if isinstance(self.embedding, Future):
+            return self.embedding.result()
+        return self.embedding
 
     @property
     def known(self) -> list[str]:
@@ -98,14 +111,14 @@ class Candidate:
         return start - base, end - base
 
 
-def read_question(index: Backend, text: str, vector: np.ndarray | None) -> Question:
+def read_question(index: Backend, text: str, embedding: Future[Vector] | Vector | None) -> Question:
     """Analyse a question once for retrieval and features."""
     terms = tuple(dict.fromkeys(analyze(text)))
     ids, idf = index.known_terms(terms)
     unseen = math.log((index.passage_total + 0.5) / 0.5)
     pairs = zip(ids.tolist(), idf.tolist(), strict=True)
     weights = np.array([max(w, _MIN_WEIGHT) if i >= 0 else unseen for i, w in pairs], np.float64)
-    return Question(text, terms, ids, weights, vector)
+    return Question(text, terms, ids, weights, embedding)
 
 
 def candidates(backend: Backend, question: Question) -> tuple[Candidates, np.ndarray]:
@@ -152,8 +165,6 @@ def _features(
     sentence_scores = index.sentences.bm25.scores(known, table.ids)
     best_sentence = sentence_hits[0][1] if sentence_hits else 1.0
     cover = table.matched @ weights / total
-    cosines = table.cosines
-    best_cosine = float(cosines.max()) if table.has_cosines else 0.0
     first, last, answer, kind, alone = _windows(table.passage_starts).T
     owner = table.owner[answer]
     neighbour = np.where(first != answer, first, last)
@@ -161,6 +172,8 @@ def _features(
     missing = np.where(in_window, 0.0, weights[None, :]).max(axis=1, initial=0.0)
     characters = table.spans[last, 1] - table.spans[first, 0]
     count = len(answer)
+    cosines = table.cosines  # last: it may wait for the question's vector
+    best_cosine = float(cosines.max()) if table.has_cosines else 0.0
     columns = [
         np.full(count, float(len(question.terms))),
         np.full(count, 1 - float(weights.sum()) / total),
@@ -286,12 +299,22 @@ class _SentenceTable:
         self.bigrams = np.bincount(token_owner[:-1][follows], minlength=len(self.ids)).astype(
             np.float64
         )
-        vectors = index.sentences.vectors
-        self.has_cosines = vectors is not None and question.vector is not None
-        self.cosines = np.zeros(len(self.ids), np.float64)
-        if vectors is not None and question.vector is not None:
-            picked = np.asarray(vectors[self.ids], np.float32)
-            self.cosines = (picked @ question.vector).astype(np.float64)
+        self._vectors = index.sentences.vectors
+        self._question = question
+
+    @cached_property
+    def has_cosines(self) -> bool:
+        return self._vectors is not None and self._question.vector is not None
+
+    @cached_property
+    def cosines(self) -> np.ndarray:
+        """Question-sentence cosines (0 without vectors); the first look waits for the
+        question's vector, so every lexical measure is computed before it."""
+        vector = self._question.vector
+        if self._vectors is None or vector is None:
+            return np.zeros(len(self.ids), np.float64)
+        picked = np.asarray(self._vectors[self.ids], np.float32)
+        return (picked @ vector).astype(np.float64)
 
 
 def _columns(tokens: np.ndarray, known_ids: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -33,6 +34,10 @@ _REMEMBERED = 50_000
 """Texts whose vectors are kept in memory (~80 MB)."""
 
 Vectors = npt.NDArray[np.float32]
+
+_QUESTION_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="citebot-embed")
+"""Where questions are embedded while their retrieval runs (onnxruntime releases the GIL);
+two, as many as the cores it was measured on, so a burst of questions queues here."""
 
 
 class Embedder:
@@ -86,6 +91,11 @@ class Embedder:
             self._recent.clear()
         self._recent.update((texts[i], out[i]) for i in todo[:_REMEMBERED])
         return out
+
+    def embed_soon(self, text: str) -> Future[Vectors]:
+        """The vector of one text (a question), computed on a worker thread: answering
+        retrieves and scores lexically meanwhile (measured: 1.1 ms of ~9 saved a question)."""
+        return _QUESTION_WORKERS.submit(lambda: self.embed([text])[0])
 
     def embed_for_index(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None

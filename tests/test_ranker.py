@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 
 from index import SearchIndex, answer_question
 from index.candidates import LEXICAL_FEATURES, SEMANTIC_FEATURES, candidates, read_question
+from index.embed import load_embedder
 from index.evaluation import read_questions
 from index.learned import FOLDER, MODELS_VERSION, load_model, model_files, signal_names
 from index.learned.train import examples
@@ -68,6 +70,41 @@ def test_every_candidate_is_a_sentence_with_at_most_one_neighbour(
     assert all(c.text in c.passage.text for c in found)
     start, end = found[0].answer_span
     assert found[0].text[start:end].strip()
+
+
+class _VectorOnDemand(Future[np.ndarray]):
+    """A question vector that is computed only when first waited for."""
+
+    def __init__(self, vector: np.ndarray) -> None:
+        super().__init__()
+        self._vector = vector
+        self.waits = 0
+
+    def result(self, timeout: float | None = None) -> np.ndarray:
+        self.waits += 1
+        if not self.done():
+            self.set_result(self._vector)
+        return super().result(timeout)
+
+
+def test_a_question_vector_still_being_computed_gives_the_same_candidates(
+    seed_index: SearchIndex,
+) -> None:
+    """Answering embeds the question beside retrieval and waits for it only for cosines."""
+    embedder = load_embedder()
+    if embedder is None or not seed_index.has_vectors:
+        pytest.skip("needs the semantic extra")
+    question = "how many troops went to Romania?"
+    vector = embedder.embed([question])[0]
+    pending = _VectorOnDemand(vector)
+    found, rows = candidates(seed_index, read_question(seed_index, question, pending))
+    expected_found, expected_rows = candidates(
+        seed_index, read_question(seed_index, question, vector)
+    )
+    assert pending.waits >= 1
+    assert np.array_equal(rows, expected_rows)
+    assert [c.text for c in found] == [c.text for c in expected_found]
+    assert rows[:, SEMANTIC_FEATURES.index("answer_cosine")].max() > 0
 
 
 def test_answers_carry_their_confidence(seed_index: SearchIndex) -> None:
