@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from nltk.stem.snowball import SnowballStemmer
 
@@ -162,6 +162,11 @@ def _word_term(token: str) -> str | None:
     return None if lowered in STOPWORDS else _stem(lowered.replace("'", ""))
 
 
+def _is_content(token: str) -> bool:
+    """Whether a word token yields a term (``_word_term`` is not None)."""
+    return token.lower().removesuffix("'s") not in STOPWORDS
+
+
 def _canonical(match: re.Match[str]) -> str | None:
     """The term for one token match, or None when it carries no content."""
     kind = match.lastgroup
@@ -178,6 +183,21 @@ def _canonical(match: re.Match[str]) -> str | None:
             _word_terms.clear()
         term = _word_terms[token] = _word_term(token)
         return term
+
+
+def spans_of_terms(text: str, terms: Sequence[str]) -> Iterable[tuple[str, Span]]:
+    """``term_spans(text)``, given ``terms`` = ``analyze(text)`` as the index stored them:
+    only the stopwords need finding, not the stems, when normalisation leaves the text as
+    it is (NFKC turns "5½" into "51⁄2", other words than the text's own)."""
+    if unicodedata.is_normalized("NFKC", text):
+        spans = [
+            match.span()
+            for match in _TOKEN.finditer(text.translate(_TRANSLATE))
+            if match.lastgroup != "word" or _is_content(match.group())
+        ]
+        if len(spans) == len(terms):
+            return zip(terms, spans, strict=True)
+    return term_spans(text)
 
 
 def term_spans(text: str) -> Iterator[tuple[str, Span]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.analyze import analyze, is_number, normalize, term_spans
+from index.analyze import analyze, is_number, normalize, spans_of_terms
 from index.backend import Backend
 from index.candidates import (
     SEMANTIC_FEATURES,
@@ -48,6 +48,7 @@ _MIN_SHARED_CLAIM_TERMS = 3
 class _Ranked:
     candidate: Candidate
     score: float
+    terms: tuple[str, ...]
     claim: frozenset[str]
 
 
@@ -126,12 +127,13 @@ def _grouped(
         candidate = found[number]
         if any(_overlaps(candidate, other.candidate) for other in kept):
             continue
-        claim = found.words(number) - question_terms
+        terms = found.terms(number)
+        claim = frozenset(terms) - question_terms
         same = next(
             (n for n, other in enumerate(kept) if _same_claim(claim, other.claim, weight)), None
         )
         if same is None:
-            kept.append(_Ranked(candidate, score, claim))
+            kept.append(_Ranked(candidate, score, terms, claim))
             also.append([])
             continue
         cited = {kept[same].candidate.source.doc, *(source.doc for source in also[same])}
@@ -153,7 +155,7 @@ def _quote(ranked: _Ranked, asked: Question) -> Quote:
     candidate = ranked.candidate
     text = candidate.text
     wanted = set(asked.terms)
-    marks = tuple(span for term, span in term_spans(text) if term in wanted)
+    marks = tuple(span for term, span in spans_of_terms(text, ranked.terms) if term in wanted)
     return Quote(text, candidate.answer_span, marks, candidate.source, round(ranked.score, 4))
 
 

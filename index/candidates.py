@@ -232,11 +232,11 @@ class Candidates(Sequence[Candidate]):
     def __len__(self) -> int:
         return len(self._owner)
 
-    def words(self, number: int) -> frozenset[str]:
-        """The distinct analysed terms of candidate ``number``'s sentences, as indexed."""
-        assert self._view is not None, "only a question's candidates have words"
+    def terms(self, number: int) -> tuple[str, ...]:
+        """The analysed terms of candidate ``number``'s sentences in order, as indexed."""
+        assert self._view is not None, "only a question's candidates have terms"
         sentences = range(int(self._first[number]), int(self._last[number]) + 1)
-        return frozenset(word for s in sentences for word in self._view.sentence_words(s))
+        return tuple(term for s in sentences for term in self._view.sentence_words(s))
 
     def alone(self, number: int) -> int:
         """The number of the candidate quoting candidate ``number``'s answer sentence alone."""

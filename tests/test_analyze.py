@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from index.analyze import analyze
+from index.analyze import analyze, normalize, spans_of_terms, term_spans
 
 
 @pytest.mark.parametrize(
@@ -38,6 +38,29 @@ def test_question_words_do_not_drown_content_words() -> None:
 def test_numbers_stay_distinct() -> None:
     assert analyze("1,000") != analyze("100")
     assert analyze("3,000 troops")[0] == "3000"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Defensive ends Derek Wolfe and Malik Jackson each had 5½ sacks.",
+        "The U.S. sent 1,000 troops, Kirby’s office said: “deploying now”.",
+        "ＮＡＴＯ allies met in Brussels.",
+        "Ukraine's army and the Crimean bridge",
+    ],
+)
+def test_spans_found_from_the_indexed_terms_are_those_of_analysis(text: str) -> None:
+    """Quotes are marked from their stored terms; where normalisation changes the words
+    ("5½" is indexed as "51⁄2"), the text is analysed again instead."""
+    assert list(spans_of_terms(text, analyze(text))) == list(term_spans(text))
+
+
+def test_normalisation_can_change_the_words_of_a_text() -> None:
+    """Why spans_of_terms checks normalisation: the count of words can stay the same."""
+    text = "each had 5½ sacks"
+    assert normalize(text) != text
+    assert analyze(text) != [term for term, _ in term_spans(text)]
+    assert len(analyze(text)) == len(list(term_spans(text)))
 
 
 def test_analysis_needs_no_downloaded_nltk_data(monkeypatch: pytest.MonkeyPatch) -> None:
