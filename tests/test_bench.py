@@ -15,6 +15,7 @@ import pytest
 from paths import REPO
 
 SEARCH = REPO / "bench" / "search.py"
+ANSWER = REPO / "bench" / "answer.py"
 CORPUS_GEN = REPO / "bench" / "corpus_gen.py"
 
 REPORTED = {
@@ -33,6 +34,20 @@ REPORTED = {
 }
 ENGINES = {"citebot", "bm25s_numba", "bm25s", "tantivy", "pisa", "pisa_bmw", "baseline"}
 """Every engine reports its p50 and p99 under its own name."""
+ANSWER_REPORTED = {
+    "questions",
+    "passages",
+    "sentences",
+    "semantic",
+    "open_or_build_s",
+    "answer_p50_ms",
+    "answer_p95_ms",
+    "paragraph_dump_p50_ms",
+    "paragraph_dump_p95_ms",
+    "paragraph_dump_questions",
+    "peak_rss_mb",
+}
+SYNTHETIC_REPORTED = {"synthetic_passages", "seed", "articles", "write_corpus_s", "build_s"}
 
 
 def run(script: Path, *args: str) -> str:
@@ -88,3 +103,45 @@ def test_corpus_gen_gives_the_same_passages_for_the_same_seed() -> None:
     assert all(passage and all(isinstance(term, str) for term in passage) for passage in passages)
     assert first == again
     assert first != other
+
+
+def test_answer_synthetic_json_reports_latency_build_and_memory() -> None:
+    lines = run(ANSWER, "--synthetic", "300", "--count", "6", "--json").splitlines()
+
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert result.keys() >= ANSWER_REPORTED | SYNTHETIC_REPORTED
+    assert result["passages"] == result["synthetic_passages"] == 300  # every paragraph kept
+    assert result["articles"] == 3
+    assert result["questions"] == result["paragraph_dump_questions"] == 6
+    assert result["semantic"] is False
+    assert result["sentences"] > result["passages"]
+
+
+def test_answer_synthetic_excludes_a_corpus_folder() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ANSWER), "--synthetic", "10", "--corpus", "seeds"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "--synthetic" in done.stderr
+
+
+def test_corpus_gen_writes_the_same_articles_and_questions_for_the_same_seed(
+    tmp_path: Path,
+) -> None:
+    first = run(CORPUS_GEN, "--passages", "250", "--articles", str(tmp_path / "a"))
+    again = run(CORPUS_GEN, "--passages", "250", "--articles", str(tmp_path / "b"))
+
+    questions = first.splitlines()
+    assert len(questions) == 200
+    assert all(question.endswith("?") for question in questions)
+    assert first == again
+    names = sorted(path.name for path in (tmp_path / "a").iterdir())
+    assert names == sorted(path.name for path in (tmp_path / "b").iterdir())
+    assert len(names) == 3
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
