@@ -48,10 +48,10 @@ _SLACK = 1.0 + 1e-9
 """Bounds are sums in another order than the score's; this covers their rounding many times
 over, so a passage is skipped only when it cannot reach the k-th score, not when it ties."""
 
-_DENSE_SHARE = 0.2
+_DENSE_SHARE = 0.1
 """A query is scored term at a time (``_dense_top_k``) when the lists MaxScore would walk
-hold at least this share of its postings (measured: it then visits them at ~40 ns each,
-the dense path reads every posting at ~2.5 ns) ..."""
+hold at least this share of its postings: it spends 35-50 ns on each of those, the dense
+path 2-3 ns on every posting (measured on bench/search.py's queries, 100k and 1M) ..."""
 
 _DENSE_PER_SPAN = 8.0
 """... and its postings average at least this many a ``_SPAN`` of the passages they range
@@ -854,29 +854,32 @@ def _dense_top_k(
             if stop[i] > pos[i]:
                 width = max(width, docs[stop[i] - 1] - low + 1)
                 postings += stop[i] - pos[i]
+        # Unsigned indices: numba then checks no index for a negative one, which halves
+        # the time of these loops (uint64 mixed with int64 would give floats, so not d).
         for p in range(len(of_position)):
             i = of_position[p]
             if i >= 0:
-                for e in range(pos[i], stop[i]):
-                    totals[docs[e] - low] += weights[e]
+                for e in range(np.uint64(pos[i]), np.uint64(stop[i])):
+                    totals[np.uint64(docs[e] - low)] += weights[e]
         if postings * _SCAN_BELOW < width:
             for i in range(n_lists):
-                for e in range(pos[i], stop[i]):
-                    slot = docs[e] - low
+                for e in range(np.uint64(pos[i]), np.uint64(stop[i])):
+                    d = docs[e]
+                    slot = np.uint64(d - low)
                     score = totals[slot]
                     totals[slot] = 0.0  # a passage in several lists is offered once
                     if score > floor and score >= bar:
-                        size = _offer(scores, numbers, size, capacity, score, low + slot)
+                        size = _offer(scores, numbers, size, capacity, score, d)
                         bar = scores[0] if size == capacity else floor
         else:
             above = 0
-            for slot in range(width):
-                above += totals[slot] >= bar  # no branch: the loop vectorises
+            for at in range(np.uint64(width)):
+                above += totals[at] >= bar  # no branch: the loop vectorises
             if above:
-                for slot in range(width):
-                    score = totals[slot]
+                for d in range(low, low + width):
+                    score = totals[np.uint64(d - low)]
                     if score > floor and score >= bar:
-                        size = _offer(scores, numbers, size, capacity, score, low + slot)
+                        size = _offer(scores, numbers, size, capacity, score, d)
                         bar = scores[0] if size == capacity else floor
             totals[:width] = 0.0
         for i in range(n_lists):
