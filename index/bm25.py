@@ -48,6 +48,23 @@ _SLACK = 1.0 + 1e-9
 """Bounds are sums in another order than the score's; this covers their rounding many times
 over, so a passage is skipped only when it cannot reach the k-th score, not when it ties."""
 
+_DENSE_SHARE = 0.1
+"""A query is scored term at a time (``_dense_top_k``) when the lists MaxScore would walk
+hold at least this share of its postings: it spends 35-50 ns on each of those, the dense
+path 2-3 ns on every posting (measured on bench/search.py's queries, 100k and 1M) ..."""
+
+_DENSE_PER_SPAN = 8.0
+"""... and its postings average at least this many a ``_SPAN`` of the passages they range
+over (sparser, the dense path's work per span costs more than it saves). Both are read at
+every call, so a test can force either path (0.0 and 0.0: always dense, inf: never)."""
+
+_SPAN = 2048
+"""Passages the dense path sums at once: their 16 KB of totals stay in the core's L1 cache."""
+
+_SCAN_BELOW = 4
+"""The dense path finds a span's best passages by reading back its postings' slots when
+they are fewer than 1 in this many of the span's passages, else by scanning the span."""
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -250,7 +267,15 @@ class Bm25:
             return []
         size = min(k, self._n)
         numbers, scores = np.empty(size, np.int64), np.empty(size, np.float64)
-        found = _search(*self._vocabulary, _keys(query), *self._postings, numbers, scores)
+        found = _search(
+            *self._vocabulary,
+            _keys(query),
+            *self._postings,
+            numbers,
+            scores,
+            _DENSE_SHARE,
+            _DENSE_PER_SPAN,
+        )
         return list(zip(numbers[:found].tolist(), scores[:found].tolist(), strict=True))
 
     def scores(self, query: Sequence[str], passages: Sequence[int]) -> FloatArray:
@@ -525,6 +550,8 @@ def _search(
     top_weight: np.ndarray,
     numbers: np.ndarray,
     scores: np.ndarray,
+    dense_share: float,
+    dense_per_span: float,
 ) -> int:
     """_lookup, then _top_k: one call from Python a query."""
     n_terms = 1
@@ -546,6 +573,8 @@ def _search(
         query,
         numbers,
         scores,
+        dense_share,
+        dense_per_span,
     )
 
 
@@ -598,10 +627,13 @@ def _top_k(
     query: np.ndarray,
     numbers: np.ndarray,
     scores: np.ndarray,
+    dense_share: float,
+    dense_per_span: float,
 ) -> int:
     """Block-max MaxScore over the query's term ids (-1 unknown, repeats count): fills the
     best len(numbers) passages with a score > 0 into numbers/scores, best first, and
-    returns how many there are.
+    returns how many there are. A query MaxScore cannot prune (see ``_DENSE_SHARE``) is
+    scored by ``_dense_top_k`` instead, with the same answer.
 
     Passages are visited in ascending order, so a passage that only ties the k-th score
     loses to it (ties go to the lower number), and "bound <= threshold" may skip it.
@@ -670,6 +702,8 @@ def _top_k(
     essential = 0
     while essential < n_lists and prefix[essential] <= threshold:
         essential += 1
+    if _dense_pays(docs, base, end, essential, dense_share, dense_per_span):
+        return _dense_top_k(docs, weights, pos, end, of_position, threshold, numbers, scores)
     window_last = -1
     no_passage = np.iinfo(np.int64).max
     # current[i]: the passage at list i's cursor, no_passage once it is used up.
@@ -742,14 +776,9 @@ def _top_k(
         if exact <= threshold:
             continue
         if size < capacity:
-            i = size
-            scores[i], numbers[i] = exact, d
+            scores[size], numbers[size] = exact, d
+            _sift_up(scores, numbers, size)
             size += 1
-            while i > 0 and _worse(scores, numbers, i, (i - 1) >> 1):
-                parent = (i - 1) >> 1
-                scores[i], scores[parent] = scores[parent], scores[i]
-                numbers[i], numbers[parent] = numbers[parent], numbers[i]
-                i = parent
             if size < capacity:
                 continue
         else:
@@ -761,12 +790,137 @@ def _top_k(
                 essential += 1
             rest = _below(block_max, block, block_end, mult, essential, below)
 
-    # Heap sort: the worst goes last, so the arrays end best first.
+    _heap_sort(scores, numbers, size)
+    return size
+
+
+@numba.njit(cache=True, nogil=True)
+def _dense_pays(
+    docs: np.ndarray,
+    base: np.ndarray,
+    end: np.ndarray,
+    essential: int,
+    share: float,
+    per_span: float,
+) -> bool:
+    """Whether lists essential.. hold ``share`` of the postings of the lists
+    docs[base[i]:end[i]], and these average ``per_span`` postings a span of passages."""
+    walked, postings = 0, 0
+    first, last = np.iinfo(np.int64).max, -1
+    for i in range(len(base)):
+        postings += end[i] - base[i]
+        walked += end[i] - base[i] if i >= essential else 0
+        first, last = min(first, docs[base[i]]), max(last, docs[end[i] - 1])
+    return walked >= share * postings and postings * _SPAN >= per_span * (last - first + 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _dense_top_k(
+    docs: np.ndarray,
+    weights: np.ndarray,
+    pos: np.ndarray,
+    end: np.ndarray,
+    of_position: np.ndarray,
+    floor: float,
+    numbers: np.ndarray,
+    scores: np.ndarray,
+) -> int:
+    """_top_k's answer term at a time, for the lists docs/weights[pos[i]:end[i]] read by
+    query position p as list of_position[p] (-1: none), with ``floor`` below the k-th score.
+
+    The passages go by in spans of ``_SPAN``, starting at the lowest one left: every query
+    position, in query order, adds its postings in the span into the span's totals, so a
+    passage's sum is rank-bm25's operation for operation (0.0 + w is w). Then the passages
+    that can enter the k-heap are offered to it and the totals set back to 0.0: by reading
+    the slots of the span's postings again when they are few, else by a scan of the span.
+    """
+    n_lists = len(pos)
+    totals = np.zeros(_SPAN, np.float64)
+    stop = np.empty(n_lists, np.int64)
+    capacity = len(numbers)
+    size = 0
+    bar = floor  # a passage is offered if it scores above floor and at least bar
+    no_passage = np.iinfo(np.int64).max
+    while True:
+        low = no_passage
+        for i in range(n_lists):
+            if pos[i] < end[i]:
+                low = min(low, docs[pos[i]])
+        if low == no_passage:
+            break
+        width, postings = 0, 0
+        for i in range(n_lists):
+            stop[i] = _first_at_least(docs, pos[i], end[i], low + _SPAN)
+            if stop[i] > pos[i]:
+                width = max(width, docs[stop[i] - 1] - low + 1)
+                postings += stop[i] - pos[i]
+        # Unsigned indices: numba then checks no index for a negative one, which halves
+        # the time of these loops (uint64 mixed with int64 would give floats, so not d).
+        for p in range(len(of_position)):
+            i = of_position[p]
+            if i >= 0:
+                for e in range(np.uint64(pos[i]), np.uint64(stop[i])):
+                    totals[np.uint64(docs[e] - low)] += weights[e]
+        if postings * _SCAN_BELOW < width:
+            for i in range(n_lists):
+                for e in range(np.uint64(pos[i]), np.uint64(stop[i])):
+                    d = docs[e]
+                    slot = np.uint64(d - low)
+                    score = totals[slot]
+                    totals[slot] = 0.0  # a passage in several lists is offered once
+                    if score > floor and score >= bar:
+                        size = _offer(scores, numbers, size, capacity, score, d)
+                        bar = scores[0] if size == capacity else floor
+        else:
+            above = 0
+            for at in range(np.uint64(width)):
+                above += totals[at] >= bar  # no branch: the loop vectorises
+            if above:
+                for d in range(low, low + width):
+                    score = totals[np.uint64(d - low)]
+                    if score > floor and score >= bar:
+                        size = _offer(scores, numbers, size, capacity, score, d)
+                        bar = scores[0] if size == capacity else floor
+            totals[:width] = 0.0
+        for i in range(n_lists):
+            pos[i] = stop[i]
+    _heap_sort(scores, numbers, size)
+    return size
+
+
+@numba.njit(cache=True, nogil=True)
+def _offer(
+    scores: np.ndarray, numbers: np.ndarray, size: int, capacity: int, score: float, d: int
+) -> int:
+    """Put passage d in the k-heap if it ranks above the worst or the heap is not full;
+    returns the heap's size."""
+    if size < capacity:
+        scores[size], numbers[size] = score, d
+        _sift_up(scores, numbers, size)
+        return size + 1
+    if score > scores[0] or (score == scores[0] and d < numbers[0]):
+        scores[0], numbers[0] = score, d
+        _sift_down(scores, numbers, 0, size)
+    return size
+
+
+@numba.njit(cache=True, nogil=True)
+def _sift_up(scores: np.ndarray, numbers: np.ndarray, i: int) -> None:
+    """Restore the heap above a new entry i: the worst entry at the root."""
+    while i > 0 and _worse(scores, numbers, i, (i - 1) >> 1):
+        parent = (i - 1) >> 1
+        scores[i], scores[parent] = scores[parent], scores[i]
+        numbers[i], numbers[parent] = numbers[parent], numbers[i]
+        i = parent
+
+
+@numba.njit(cache=True, nogil=True)
+def _heap_sort(scores: np.ndarray, numbers: np.ndarray, size: int) -> None:
+    """The heap's entries best first: the worst goes last, then the next worst."""
     for last in range(size - 1, 0, -1):
         scores[0], scores[last] = scores[last], scores[0]
         numbers[0], numbers[last] = numbers[last], numbers[0]
         _sift_down(scores, numbers, 0, last)
-    return size
 
 
 @numba.njit(cache=True, nogil=True)

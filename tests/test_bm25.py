@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+from index import bm25
 from index.bm25 import Bm25, Bm25Params
 from index.errors import CorpusError, IndexFormatError
 from index.progress import Progress
@@ -261,7 +264,20 @@ def test_pruned_top_equals_rank_bm25_on_many_random_queries(
         assert ours.top(query, 10) == reference_top(reference, query, 10), query
 
 
-def test_one_passage_corpus_follows_rank_bm25() -> None:
+@pytest.fixture(params=["maxscore", "dense"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every query on one of top's two paths: the dense one's rule made never or always true."""
+    _force(monkeypatch, request.param)
+    return str(request.param)
+
+
+def _force(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    forced = math.inf if path == "maxscore" else 0.0
+    monkeypatch.setattr(bm25, "_DENSE_SHARE", forced)
+    monkeypatch.setattr(bm25, "_DENSE_PER_SPAN", forced)
+
+
+def test_one_passage_corpus_follows_rank_bm25(path: str) -> None:
     """Every word is in every passage: rank-bm25's IDFs, and so the scores, are negative."""
     corpus = [["alpha", "beta", "alpha"]]
     ours, reference = Bm25.build(corpus), BM25Okapi(corpus)
@@ -270,7 +286,7 @@ def test_one_passage_corpus_follows_rank_bm25() -> None:
         np.testing.assert_array_equal(ours.scores(query, [0]), reference.get_scores(query))
 
 
-def test_negative_idf_words_lower_scores_as_rank_bm25_says() -> None:
+def test_negative_idf_words_lower_scores_as_rank_bm25_says(path: str) -> None:
     """Here the epsilon floor is negative, so a common word costs; it is never skipped."""
     corpus = [["a", "b", "c"], ["a", "b"], ["a", "c", "d"], ["a", "b", "c", "e"], ["e"]]
     ours, reference = Bm25.build(corpus), BM25Okapi(corpus)
@@ -278,6 +294,78 @@ def test_negative_idf_words_lower_scores_as_rank_bm25_says() -> None:
     for query in (["a", "d"], ["d", "a", "e"], ["e", "b"], ["c", "c", "d"]):
         for k in (1, 2, 10):
             assert ours.top(query, k) == reference_top(reference, query, k), (query, k)
+
+
+# -- the dense path: term at a time, for queries MaxScore cannot prune ----------------------
+
+DENSE_QUERIES = {
+    "very common words": ["w0", "w1", "w2", "w3", "w4"],
+    "repeated common words": ["w0", "w1", "w0", "w2", "w0", "w1"],
+    "common and unknown words": ["notinthecorpus", "w0", "w3", "neither", "w1"],
+    "common and rare words": ["w0", "w1", "w4444", "w2"],
+}
+
+
+@pytest.mark.parametrize("k", [1, 10, 40, 7000])
+@pytest.mark.parametrize("name", sorted(DENSE_QUERIES))
+def test_top_on_either_path_equals_rank_bm25(
+    zipf_pair: tuple[Bm25, BM25Okapi, Corpus], path: str, name: str, k: int
+) -> None:
+    """The same passages and the same floats on both paths: k = 7000 is more than match."""
+    ours, reference, _ = zipf_pair
+    query = DENSE_QUERIES[name]
+    got, expected = ours.top(query, k), reference_top(reference, query, k)
+    assert [i for i, _ in got] == [i for i, _ in expected]
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in expected], rtol=1e-9)
+    assert got == expected
+
+
+def test_dense_path_gives_the_maxscore_answer_bit_for_bit(
+    zipf_pair: tuple[Bm25, BM25Okapi, Corpus], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours, _, corpus = zipf_pair
+    queries = [*DENSE_QUERIES.values(), *random_queries(corpus, 150, seed=8)]
+    for k in (1, 10, 100):
+        _force(monkeypatch, "dense")
+        dense = [ours.top(query, k) for query in queries]
+        _force(monkeypatch, "maxscore")
+        assert [ours.top(query, k) for query in queries] == dense, k
+
+
+def test_ties_at_the_kth_place_go_to_the_lower_passage(path: str) -> None:
+    """Passages 5, 10, 20 and 30 score the same bits, by different words: the lowest win."""
+    corpus = [["filler", "filler", f"u{i}"] for i in range(40)]
+    for number, word in ((10, "x"), (20, "x"), (5, "y"), (30, "y")):
+        corpus[number][2] = word
+    ours, reference = Bm25.build(corpus), BM25Okapi(corpus)
+    for query in (["x", "y"], ["y", "x"], ["filler", "x", "y"], ["x", "y", "u7"]):
+        for k in (1, 2, 3, 4, 6):
+            assert ours.top(query, k) == reference_top(reference, query, k), (query, k)
+    assert [i for i, _ in ours.top(["x", "y"], 3)] == [5, 10, 20]
+
+
+def test_ties_among_copies_of_a_passage_across_spans(path: str) -> None:
+    """The same passage at numbers on both sides of the dense path's spans of passages."""
+    corpus = zipf_passages(6000)
+    copies = [5900, 4096, 40, 2047, 3000, 2048, 41]
+    for number in copies:
+        corpus[number] = ["w0", "w1", "tied", "w2", "w1"]
+    ours, reference = Bm25.build(corpus), BM25Okapi(corpus)
+    for query in (["w0", "w1", "w2", "tied"], ["tied"], ["w1", "tied", "w1"]):
+        for k in (1, 3, 7, 12):
+            assert ours.top(query, k) == reference_top(reference, query, k), (query, k)
+    assert [i for i, _ in ours.top(["tied", "w0"], 4)] == sorted(copies)[:4]
+
+
+def test_dense_path_answers_threads_at_once(
+    zipf_pair: tuple[Bm25, BM25Okapi, Corpus], path: str
+) -> None:
+    """The kernels release the GIL: concurrent queries must not share working memory."""
+    ours, _, corpus = zipf_pair
+    queries = [*DENSE_QUERIES.values(), *random_queries(corpus, 60, seed=9)] * 4
+    alone = [ours.top(query, 10) for query in queries]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda query: ours.top(query, 10), queries)) == alone
 
 
 def test_term_ids_and_idf_array_look_up_many_words_at_once(
