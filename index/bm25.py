@@ -48,10 +48,12 @@ _SLACK = 1.0 + 1e-9
 """Bounds are sums in another order than the score's; this covers their rounding many times
 over, so a passage is skipped only when it cannot reach the k-th score, not when it ties."""
 
-_DENSE_SHARE = 0.1
-"""A query is scored term at a time (``_dense_top_k``) when the lists MaxScore would walk
-hold at least this share of its postings: it spends 35-50 ns on each of those, the dense
-path 2-3 ns on every posting (measured on bench/search.py's queries, 100k and 1M) ..."""
+_DENSE_RATIO = 0.25
+"""A query is scored term at a time (``_dense_top_k``) when the postings of the lists
+MaxScore would walk, times the query's number of lists, come to at least this many times
+all its postings: MaxScore spends ~10 ns a walked posting and list (a candidate is looked
+up in every list), the dense path 2-3 ns a posting. Measured on bench/search.py's queries
+at 100k and 1M passages, against the walked share alone (best at 0.1, with a worse p99) ..."""
 
 _DENSE_PER_SPAN = 8.0
 """... and its postings average at least this many a ``_SPAN`` of the passages they range
@@ -273,7 +275,7 @@ class Bm25:
             *self._postings,
             numbers,
             scores,
-            _DENSE_SHARE,
+            _DENSE_RATIO,
             _DENSE_PER_SPAN,
         )
         return list(zip(numbers[:found].tolist(), scores[:found].tolist(), strict=True))
@@ -550,7 +552,7 @@ def _search(
     top_weight: np.ndarray,
     numbers: np.ndarray,
     scores: np.ndarray,
-    dense_share: float,
+    dense_ratio: float,
     dense_per_span: float,
 ) -> int:
     """_lookup, then _top_k: one call from Python a query."""
@@ -573,7 +575,7 @@ def _search(
         query,
         numbers,
         scores,
-        dense_share,
+        dense_ratio,
         dense_per_span,
     )
 
@@ -627,12 +629,12 @@ def _top_k(
     query: np.ndarray,
     numbers: np.ndarray,
     scores: np.ndarray,
-    dense_share: float,
+    dense_ratio: float,
     dense_per_span: float,
 ) -> int:
     """Block-max MaxScore over the query's term ids (-1 unknown, repeats count): fills the
     best len(numbers) passages with a score > 0 into numbers/scores, best first, and
-    returns how many there are. A query MaxScore cannot prune (see ``_DENSE_SHARE``) is
+    returns how many there are. A query MaxScore cannot prune (see ``_DENSE_RATIO``) is
     scored by ``_dense_top_k`` instead, with the same answer.
 
     Passages are visited in ascending order, so a passage that only ties the k-th score
@@ -702,7 +704,7 @@ def _top_k(
     essential = 0
     while essential < n_lists and prefix[essential] <= threshold:
         essential += 1
-    if _dense_pays(docs, base, end, essential, dense_share, dense_per_span):
+    if _dense_pays(docs, base, end, essential, dense_ratio, dense_per_span):
         return _dense_top_k(docs, weights, pos, end, of_position, threshold, numbers, scores)
     window_last = -1
     no_passage = np.iinfo(np.int64).max
@@ -800,18 +802,21 @@ def _dense_pays(
     base: np.ndarray,
     end: np.ndarray,
     essential: int,
-    share: float,
+    ratio: float,
     per_span: float,
 ) -> bool:
-    """Whether lists essential.. hold ``share`` of the postings of the lists
-    docs[base[i]:end[i]], and these average ``per_span`` postings a span of passages."""
+    """Whether the postings of lists essential.. times the number of lists come to ``ratio``
+    times all the postings of the lists docs[base[i]:end[i]], and these average
+    ``per_span`` postings a span of the passages they range over."""
     walked, postings = 0, 0
     first, last = np.iinfo(np.int64).max, -1
     for i in range(len(base)):
         postings += end[i] - base[i]
         walked += end[i] - base[i] if i >= essential else 0
         first, last = min(first, docs[base[i]]), max(last, docs[end[i] - 1])
-    return walked >= share * postings and postings * _SPAN >= per_span * (last - first + 1)
+    return walked * len(base) >= ratio * postings and postings * _SPAN >= per_span * (
+        last - first + 1
+    )
 
 
 @numba.njit(cache=True, nogil=True)

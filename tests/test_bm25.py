@@ -273,7 +273,7 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
 
 def _force(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     forced = math.inf if path == "maxscore" else 0.0
-    monkeypatch.setattr(bm25, "_DENSE_SHARE", forced)
+    monkeypatch.setattr(bm25, "_DENSE_RATIO", forced)
     monkeypatch.setattr(bm25, "_DENSE_PER_SPAN", forced)
 
 
