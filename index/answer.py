@@ -4,7 +4,6 @@ distinct ones, grouping outlets that report the same thing."""
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -202,11 +201,10 @@ def _suggestions(index: Backend, question: str) -> tuple[str, ...]:
         terms = analyze(word)
         if not terms or index.bm25.document_frequency(terms[0]):
             continue
-        spellings = index.spellings.get(word[0].lower(), {})
-        for close in difflib.get_close_matches(word.lower(), spellings, n=5, cutoff=0.8):
+        for close, spelling in index.spellings.close(word):
             spelled = analyze(close)
             if spelled and spelled != terms and index.bm25.document_frequency(spelled[0]):
-                if spellings[close] not in suggestions:
-                    suggestions.append(spellings[close])
+                if spelling not in suggestions:
+                    suggestions.append(spelling)
                 break
     return tuple(suggestions)

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from index.bm25 import Bm25Params
 from index.models import Passage, Source
+from index.spelling import Spellings
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -87,7 +88,7 @@ class Backend(Protocol):
     def has_vectors(self) -> bool: ...
 
     @property
-    def spellings(self) -> dict[str, dict[str, str]]: ...
+    def spellings(self) -> Spellings: ...
 
     @property
     def bm25(self) -> TermStats: ...

@@ -24,6 +24,7 @@ from index.models import Document, Hit, Passage, Source
 from index.passages import PASSAGES_VERSION, passage_texts
 from index.progress import Progress, ProgressCallback
 from index.sentences import SentenceSplitter
+from index.spelling import Spellings
 
 TEXT_VERSION = f"passages {PASSAGES_VERSION}, sentences 2, analysis {ANALYSIS_VERSION}"
 """What an index's passages and terms were made by: another value means nothing of that
@@ -98,14 +99,10 @@ class SearchIndex:
         """The stored version this index was loaded from or saved as ("" when unsaved)."""
 
     @cached_property
-    def spellings(self) -> dict[str, dict[str, str]]:
-        """The vocabulary by initial letter, lowercase to spelling: what close-spelling
-        suggestions compare a word against, built once rather than for every question."""
-        by_initial: dict[str, dict[str, str]] = {}
-        for word in self.words:
-            lowered = word.lower()
-            by_initial.setdefault(lowered[0], {})[lowered] = word
-        return by_initial
+    def spellings(self) -> Spellings:
+        """The vocabulary that close-spelling suggestions compare a word against, built
+        once rather than for every question."""
+        return Spellings(self.words)
 
     @property
     def passage_total(self) -> int:

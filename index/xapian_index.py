@@ -32,6 +32,7 @@ from index.models import Source
 from index.pool import PoolView, Statistics, raw_idf
 from index.search_index import TEXT_VERSION
 from index.shard_location import ShardAddress, shard_folders
+from index.spelling import Spellings
 from index.xapian_shards import (
     ARTICLE_PREFIX,
     ARTICLES_KEY,
@@ -87,13 +88,9 @@ class _Shards:
         )
 
     @cached_property
-    def spellings(self) -> dict[str, dict[str, str]]:
+    def spellings(self) -> Spellings:
         """As ``SearchIndex.spellings``, from the words of every shard."""
-        by_initial: dict[str, dict[str, str]] = {}
-        for word in self.words:
-            lowered = word.lower()
-            by_initial.setdefault(lowered[0], {}).setdefault(lowered, word)
-        return by_initial
+        return Spellings(self.words)
 
     def _sentence_frequencies(self, terms: Sequence[str]) -> list[int]:
         keys = [SENTENCE_FREQUENCY + xapian_term(term) for term in terms]
@@ -151,7 +148,7 @@ class XapianIndex:
         return self._shards.has_vectors
 
     @property
-    def spellings(self) -> dict[str, dict[str, str]]:
+    def spellings(self) -> Spellings:
         return self._shards.spellings
 
     @property

@@ -12,13 +12,14 @@ from index.learned import model_files
 from index.learned.trees import TreeEnsemble
 
 
+@pytest.mark.parametrize("count", [1, 63, 2000])  # one thread below 64 rows, two from there
 @pytest.mark.parametrize("semantic", [True, False])
-def test_the_tree_walk_scores_exactly_as_lightgbm(semantic: bool) -> None:
+def test_the_tree_walk_scores_exactly_as_lightgbm(semantic: bool, count: int) -> None:
     ranker_file, _ = model_files(semantic)
     ensemble = TreeEnsemble.read(ranker_file)
     booster = lightgbm.Booster(model_file=str(ranker_file))
     random = np.random.default_rng(7)
-    rows = random.normal(0, 2, (2000, ensemble.features)) * random.choice(
+    rows = random.normal(0, 2, (count, ensemble.features)) * random.choice(
         [0.1, 1, 10], ensemble.features
     )
     rows[::5, 2] = np.nan  # LightGBM reads a missing value as 0.0 in these models
