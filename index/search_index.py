@@ -309,7 +309,9 @@ def _vectors(
 def vocabulary(texts: Sequence[str]) -> list[str]:
     """The corpus's most frequent words, each in its most frequent spelling ("Romania"),
     for suggesting close spellings of words a question misspells."""
-    counts = Counter(_WORD.findall("\n".join(texts)))
+    counts: Counter[str] = Counter()
+    for text in texts:  # text by text: the whole corpus's words as one list would not fit
+        counts.update(_WORD.findall(text))
     spellings: dict[str, str] = {}
     for word, _ in counts.most_common():
         spellings.setdefault(word.lower(), word)
