@@ -168,20 +168,24 @@ class _Analysed:
     """One article's passages as indexing needs them, fresh or kept from a previous index."""
 
     texts: list[str]
-    spans: list[list[tuple[int, int]]]
+    sentence_counts: IntArray
+    """How many sentences each passage has."""
+    spans: npt.NDArray[np.int32]
+    """[sentences, 2]: each sentence's character span inside its passage."""
     terms: npt.NDArray[np.int32]
     """Every sentence's terms back to back, passage after passage, as ids of the build's
-    ``term_numbering``. The whole corpus's tokens are held until BM25 is built: as lists
-    of strings (and their copies) they made a build's memory peak at ~4x the saved index."""
+    ``term_numbering``. The whole corpus's sentences are held until BM25 is built: as lists
+    of strings and tuples (and their copies) they made a build's memory peak at ~4x the
+    saved index."""
     term_counts: IntArray
     """How many of ``terms`` each sentence has."""
     vectors: npt.NDArray[np.float16] | None = None
 
     def sentence_texts(self) -> list[str]:
+        passages = np.repeat(np.arange(len(self.texts)), self.sentence_counts).tolist()
         return [
-            text[start:end]
-            for text, spans in zip(self.texts, self.spans, strict=True)
-            for start, end in spans
+            self.texts[passage][start:end]
+            for passage, (start, end) in zip(passages, self.spans.tolist(), strict=True)
         ]
 
 
@@ -228,14 +232,20 @@ def build_index(
 
 
 def _analyse(texts: list[str], splitter: SentenceSplitter, ids: defaultdict[str, int]) -> _Analysed:
-    spans = [_sentence_spans(text, splitter) for text in texts]
+    passage_spans = [_sentence_spans(text, splitter) for text in texts]
     terms = [
         analyze(text[start:end])
-        for text, passage_spans in zip(texts, spans, strict=True)
-        for start, end in passage_spans
+        for text, spans in zip(texts, passage_spans, strict=True)
+        for start, end in spans
     ]
     counts = np.fromiter(map(len, terms), np.int64, len(terms))
-    return _Analysed(texts, spans, _numbered(chain.from_iterable(terms), counts, ids), counts)
+    return _Analysed(
+        texts,
+        np.fromiter(map(len, passage_spans), np.int64, len(texts)),
+        np.asarray(list(chain.from_iterable(passage_spans)), np.int32).reshape(-1, 2),
+        _numbered(chain.from_iterable(terms), counts, ids),
+        counts,
+    )
 
 
 def _numbered(
@@ -267,20 +277,18 @@ def _assemble(
     embedder: Embedder | None,
 ) -> SearchIndex:
     texts = [text for part in analysed for text in part.texts]
-    spans = [span for part in analysed for passage in part.spans for span in passage]
-    per_passage = [len(passage) for part in analysed for passage in part.spans]
+    per_passage = _joined((part.sentence_counts for part in analysed), np.empty(0, np.int64))
     passage_starts = np.zeros(len(texts) + 1, np.int64)
     np.cumsum(per_passage, out=passage_starts[1:])
-    # Empty arrays first: np.concatenate refuses no arrays (no articles), which Bm25 reports.
-    token_ids = np.concatenate([np.empty(0, np.int32), *(part.terms for part in analysed)])
-    lengths = np.concatenate([np.empty(0, np.int64), *(part.term_counts for part in analysed)])
+    token_ids = _joined((part.terms for part in analysed), np.empty(0, np.int32))
+    lengths = _joined((part.term_counts for part in analysed), np.empty(0, np.int64))
     term_starts = np.zeros(len(lengths) + 1, np.int64)
     np.cumsum(lengths, out=term_starts[1:])
     # A passage's tokens are its sentences', so one array of ids serves both indexes.
     bm25 = Bm25.from_ids(terms, token_ids, np.diff(term_starts[passage_starts]), progress=progress)
     sentences = Sentences(
         passage_starts=passage_starts,
-        spans=np.asarray(spans, np.int32).reshape(-1, 2),
+        spans=_joined((part.spans for part in analysed), np.empty((0, 2), np.int32)),
         term_starts=term_starts,
         term_ids=bm25.term_ids(terms).astype(np.int32)[token_ids],
         bm25=Bm25.from_ids(terms, token_ids, lengths),
@@ -299,6 +307,12 @@ def _assemble(
         words=vocabulary(texts),
         corpus_fingerprint=fingerprint,
     )
+
+
+def _joined(arrays: Iterable[np.ndarray], empty: np.ndarray) -> np.ndarray:
+    """The arrays one after the other, from ``empty`` (their dtype and trailing shape): no
+    arrays at all, np.concatenate refuses (no articles, which Bm25 then reports)."""
+    return np.concatenate([empty, *arrays])
 
 
 def _vectors(
@@ -349,12 +363,12 @@ def _reuse(previous: SearchIndex, doc: str, ids: defaultdict[str, int]) -> _Anal
     sentences = previous.sentences
     passages = previous.passage_range(doc)
     texts = [previous.texts[n] for n in passages]
-    spans = [list(previous.passage(n).sentences) for n in passages]
-    first = int(sentences.passage_starts[passages.start])
-    stop = int(sentences.passage_starts[passages.stop])
+    passage_starts = sentences.passage_starts[passages.start : passages.stop + 1]
+    first, stop = int(passage_starts[0]), int(passage_starts[-1])
     term_starts = sentences.term_starts[first : stop + 1]
     counts = np.diff(term_starts)
     stored = sentences.term_ids[term_starts[0] : term_starts[-1]].tolist()
     terms = _numbered(map(previous.bm25.terms.__getitem__, stored), counts, ids)
     vectors = np.asarray(sentences.vectors[first:stop]) if sentences.vectors is not None else None
-    return _Analysed(texts, spans, terms, counts, vectors)
+    spans = sentences.spans[first:stop]
+    return _Analysed(texts, np.diff(passage_starts), spans, terms, counts, vectors)
