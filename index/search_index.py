@@ -228,7 +228,9 @@ def build_index(
         )
         if progress:
             progress(Progress("analysing", number + 1, len(documents)))
-    return _assemble(documents, analysed, list(ids), splitter, fingerprint, progress, embedder)
+    terms = list(ids)
+    del ids  # a dict of every term (~26 MB at 100k passages), needed no more
+    return _assemble(documents, analysed, terms, splitter, fingerprint, progress, embedder)
 
 
 def _analyse(texts: list[str], splitter: SentenceSplitter, ids: defaultdict[str, int]) -> _Analysed:
@@ -277,6 +279,7 @@ def _assemble(
     embedder: Embedder | None,
 ) -> SearchIndex:
     texts = [text for part in analysed for text in part.texts]
+    words = vocabulary(texts)  # before BM25 is built, its counts need not fit beside it
     per_passage = _joined((part.sentence_counts for part in analysed), np.empty(0, np.int64))
     passage_starts = np.zeros(len(texts) + 1, np.int64)
     np.cumsum(per_passage, out=passage_starts[1:])
@@ -304,7 +307,7 @@ def _assemble(
         bm25=bm25,
         sentences=sentences,
         splitter=splitter,
-        words=vocabulary(texts),
+        words=words,
         corpus_fingerprint=fingerprint,
     )
 
