@@ -172,14 +172,29 @@ class Bm25:
         progress: ProgressCallback | None = None,
     ) -> Bm25:
         """Index the analysed terms of each passage, in passage order."""
-        n = len(passages)
-        lengths = np.fromiter(map(len, passages), np.int64, n)
+        lengths = np.fromiter(map(len, passages), np.int64, len(passages))
+        terms, token_ids = _term_ids(passages, lengths, progress)
+        return cls.from_ids(terms, token_ids, lengths, params, progress)
+
+    @classmethod
+    def from_ids(
+        cls,
+        terms: Sequence[str],
+        token_ids: npt.NDArray[np.int32],
+        lengths: IntArray,
+        params: Bm25Params = Bm25Params(),  # noqa: B008 - frozen, so sharing it is safe
+        progress: ProgressCallback | None = None,
+    ) -> Bm25:
+        """``build`` of passages whose terms are numbered already: ``terms`` in order of
+        first appearance (as ``term_numbering`` numbers them), every token's id passage
+        after passage, and each passage's number of tokens. A corpus-sized build then
+        holds its tokens as 4-byte ints, not as lists of strings."""
+        n = len(lengths)
         if n == 0 or not lengths.any():
             raise CorpusError(
                 "No passage has any indexable words, so there is nothing to search "
                 "(rank-bm25 would divide by zero); add articles to the corpus folder."
             )
-        terms, token_ids = _term_ids(passages, lengths, progress)
         order = sorted(range(len(terms)), key=lambda i: _encode(terms[i]))
         rank = np.empty(len(terms), np.int32)
         rank[order] = np.arange(len(terms), dtype=np.int32)
@@ -190,7 +205,6 @@ class Bm25:
             (np.ones(len(token_ids), np.int32), rank[token_ids], indptr),
             shape=(n, len(terms)),
         )
-        del token_ids
         counts.sum_duplicates()
         by_term = counts.tocsc()
         del counts
@@ -377,15 +391,19 @@ class Bm25:
         return cls(arrays, params, n)
 
 
+def term_numbering() -> defaultdict[str, int]:
+    """Term -> id, an unseen term numbered on its first look-up after every term seen
+    before it: the order of first appearance (rank-bm25's) that ``Bm25.from_ids`` takes."""
+    ids: defaultdict[str, int] = defaultdict()
+    ids.default_factory = ids.__len__
+    return ids
+
+
 def _term_ids(
     passages: Sequence[Sequence[str]], lengths: IntArray, progress: ProgressCallback | None
 ) -> tuple[list[str], npt.NDArray[np.int32]]:
-    """Terms in order of first appearance (rank-bm25's order) and every token's term id.
-
-    One pass: an unseen term's id is the number of terms seen before it.
-    """
-    ids: defaultdict[str, int] = defaultdict()
-    ids.default_factory = ids.__len__
+    """Terms in order of first appearance (rank-bm25's order) and every token's term id."""
+    ids = term_numbering()
     n = len(passages)
     token_ids = np.empty(int(lengths.sum()), np.int32)
     ends = np.cumsum(lengths)

@@ -9,16 +9,17 @@ semantic extra is installed, a unit vector a sentence. A question then only look
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
 
 from index.analyze import ANALYSIS_VERSION, analyze
-from index.bm25 import Bm25
+from index.bm25 import Bm25, term_numbering
 from index.embed import DIMENSIONS, Embedder
 from index.models import Document, Hit, Passage, Source
 from index.passages import PASSAGES_VERSION, passage_texts
@@ -167,16 +168,24 @@ class _Analysed:
     """One article's passages as indexing needs them, fresh or kept from a previous index."""
 
     texts: list[str]
-    spans: list[list[tuple[int, int]]]
-    terms: list[list[str]]
-    """Each sentence's terms, passage after passage."""
+    sentence_counts: IntArray
+    """How many sentences each passage has."""
+    spans: npt.NDArray[np.int32]
+    """[sentences, 2]: each sentence's character span inside its passage."""
+    terms: npt.NDArray[np.int32]
+    """Every sentence's terms back to back, passage after passage, as ids of the build's
+    ``term_numbering``. The whole corpus's sentences are held until BM25 is built: as lists
+    of strings and tuples (and their copies) they made a build's memory peak at ~4x the
+    saved index."""
+    term_counts: IntArray
+    """How many of ``terms`` each sentence has."""
     vectors: npt.NDArray[np.float16] | None = None
 
     def sentence_texts(self) -> list[str]:
+        passages = np.repeat(np.arange(len(self.texts)), self.sentence_counts).tolist()
         return [
-            text[start:end]
-            for text, spans in zip(self.texts, self.spans, strict=True)
-            for start, end in spans
+            self.texts[passage][start:end]
+            for passage, (start, end) in zip(passages, self.spans.tolist(), strict=True)
         ]
 
 
@@ -198,7 +207,7 @@ def build_index(
     A given ``splitter`` (a sharded index's, for the articles it re-indexes) wins over both.
     """
     previous_indexes = [previous] if isinstance(previous, SearchIndex) else list(previous or ())
-    kept: dict[str, _Analysed] = {}
+    kept: dict[str, SearchIndex] = {}
     for earlier in reversed(previous_indexes):
         kept |= _reusable(documents, earlier)
     fresh = {
@@ -210,23 +219,42 @@ def build_index(
         splitter = previous_indexes[0].splitter
     elif splitter is None:
         splitter = SentenceSplitter.train([text for texts in fresh.values() for text in texts])
+    ids = term_numbering()  # in document order, so the ids are BM25's order of first sight
     analysed: list[_Analysed] = []
     for number, document in enumerate(documents):
         doc = document.source.doc
-        analysed.append(kept[doc] if doc in kept else _analyse(fresh[doc], splitter))
+        analysed.append(
+            _reuse(kept[doc], doc, ids) if doc in kept else _analyse(fresh[doc], splitter, ids)
+        )
         if progress:
             progress(Progress("analysing", number + 1, len(documents)))
-    return _assemble(documents, analysed, splitter, fingerprint, progress, embedder)
+    terms = list(ids)
+    del ids  # a dict of every term (~26 MB at 100k passages), needed no more
+    return _assemble(documents, analysed, terms, splitter, fingerprint, progress, embedder)
 
 
-def _analyse(texts: list[str], splitter: SentenceSplitter) -> _Analysed:
-    spans = [_sentence_spans(text, splitter) for text in texts]
+def _analyse(texts: list[str], splitter: SentenceSplitter, ids: defaultdict[str, int]) -> _Analysed:
+    passage_spans = [_sentence_spans(text, splitter) for text in texts]
     terms = [
         analyze(text[start:end])
-        for text, passage_spans in zip(texts, spans, strict=True)
-        for start, end in passage_spans
+        for text, spans in zip(texts, passage_spans, strict=True)
+        for start, end in spans
     ]
-    return _Analysed(texts, spans, terms)
+    counts = np.fromiter(map(len, terms), np.int64, len(terms))
+    return _Analysed(
+        texts,
+        np.fromiter(map(len, passage_spans), np.int64, len(texts)),
+        np.asarray(list(chain.from_iterable(passage_spans)), np.int32).reshape(-1, 2),
+        _numbered(chain.from_iterable(terms), counts, ids),
+        counts,
+    )
+
+
+def _numbered(
+    terms: Iterable[str], counts: IntArray, ids: defaultdict[str, int]
+) -> npt.NDArray[np.int32]:
+    """The ids of ``terms`` (``counts`` of them in all), new terms numbered as they come."""
+    return np.fromiter(map(ids.__getitem__, terms), np.int32, int(counts.sum()))
 
 
 def _sentence_spans(text: str, splitter: SentenceSplitter) -> list[tuple[int, int]]:
@@ -244,32 +272,29 @@ def _sentence_spans(text: str, splitter: SentenceSplitter) -> list[tuple[int, in
 def _assemble(
     documents: Sequence[Document],
     analysed: Sequence[_Analysed],
+    terms: list[str],
     splitter: SentenceSplitter,
     fingerprint: str,
     progress: ProgressCallback | None,
     embedder: Embedder | None,
 ) -> SearchIndex:
     texts = [text for part in analysed for text in part.texts]
-    spans = [span for part in analysed for passage in part.spans for span in passage]
-    sentence_terms = [terms for part in analysed for terms in part.terms]
-    per_passage = [len(passage) for part in analysed for passage in part.spans]
+    words = vocabulary(texts)  # before BM25 is built, its counts need not fit beside it
+    per_passage = _joined((part.sentence_counts for part in analysed), np.empty(0, np.int64))
     passage_starts = np.zeros(len(texts) + 1, np.int64)
     np.cumsum(per_passage, out=passage_starts[1:])
-    passage_terms = [
-        [term for sentence in range(a, b) for term in sentence_terms[sentence]]
-        for a, b in zip(passage_starts[:-1].tolist(), passage_starts[1:].tolist(), strict=True)
-    ]
-    bm25 = Bm25.build(passage_terms, progress=progress)
-    lengths = np.fromiter(map(len, sentence_terms), np.int64, len(sentence_terms))
-    term_starts = np.zeros(len(sentence_terms) + 1, np.int64)
+    token_ids = _joined((part.terms for part in analysed), np.empty(0, np.int32))
+    lengths = _joined((part.term_counts for part in analysed), np.empty(0, np.int64))
+    term_starts = np.zeros(len(lengths) + 1, np.int64)
     np.cumsum(lengths, out=term_starts[1:])
-    ids = bm25.term_ids([term for terms in sentence_terms for term in terms])
+    # A passage's tokens are its sentences', so one array of ids serves both indexes.
+    bm25 = Bm25.from_ids(terms, token_ids, np.diff(term_starts[passage_starts]), progress=progress)
     sentences = Sentences(
         passage_starts=passage_starts,
-        spans=np.asarray(spans, np.int32).reshape(-1, 2),
+        spans=_joined((part.spans for part in analysed), np.empty((0, 2), np.int32)),
         term_starts=term_starts,
-        term_ids=ids.astype(np.int32),
-        bm25=Bm25.build(sentence_terms),
+        term_ids=bm25.term_ids(terms).astype(np.int32)[token_ids],
+        bm25=Bm25.from_ids(terms, token_ids, lengths),
         vectors=_vectors(analysed, embedder, progress),
     )
     doc_starts = np.zeros(len(documents) + 1, np.int64)
@@ -282,9 +307,15 @@ def _assemble(
         bm25=bm25,
         sentences=sentences,
         splitter=splitter,
-        words=vocabulary(texts),
+        words=words,
         corpus_fingerprint=fingerprint,
     )
+
+
+def _joined(arrays: Iterable[np.ndarray], empty: np.ndarray) -> np.ndarray:
+    """The arrays one after the other, from ``empty`` (their dtype and trailing shape): no
+    arrays at all, np.concatenate refuses (no articles, which Bm25 then reports)."""
+    return np.concatenate([empty, *arrays])
 
 
 def _vectors(
@@ -299,8 +330,8 @@ def _vectors(
     blocks, position = [], 0
     for part in analysed:
         if part.vectors is None:
-            blocks.append(embedded[position : position + len(part.terms)])
-            position += len(part.terms)
+            blocks.append(embedded[position : position + len(part.term_counts)])
+            position += len(part.term_counts)
         else:
             blocks.append(part.vectors)
     return np.concatenate(blocks) if blocks else np.zeros((0, DIMENSIONS), np.float16)
@@ -318,29 +349,29 @@ def vocabulary(texts: Sequence[str]) -> list[str]:
     return list(spellings.values())[:_SUGGESTION_WORDS]
 
 
-def _reusable(documents: Sequence[Document], previous: SearchIndex | None) -> dict[str, _Analysed]:
-    """What ``previous`` holds of the documents it has unchanged, ready to index again."""
-    if previous is None or previous.text_version != TEXT_VERSION:
+def _reusable(documents: Sequence[Document], previous: SearchIndex) -> dict[str, SearchIndex]:
+    """The documents ``previous`` holds unchanged, each mapped to it."""
+    if previous.text_version != TEXT_VERSION:
         return {}
+    return {
+        document.source.doc: previous
+        for document in documents
+        if previous.fingerprints.get(document.source.doc) == document.fingerprint
+    }
+
+
+def _reuse(previous: SearchIndex, doc: str, ids: defaultdict[str, int]) -> _Analysed:
+    """What ``previous`` holds of the article ``doc``, ready to index again: its terms
+    renumbered by ``ids``, an article at a time, as fresh ones are."""
     sentences = previous.sentences
-    vocabulary = previous.bm25.terms
-    kept: dict[str, _Analysed] = {}
-    for document in documents:
-        doc = document.source.doc
-        if previous.fingerprints.get(doc) != document.fingerprint:
-            continue
-        passages = previous.passage_range(doc)
-        texts = [previous.texts[n] for n in passages]
-        spans = [list(previous.passage(n).sentences) for n in passages]
-        numbers = range(
-            int(sentences.passage_starts[passages.start]),
-            int(sentences.passage_starts[passages.stop]),
-        )
-        terms = [[vocabulary[i] for i in sentences.terms(n).tolist()] for n in numbers]
-        vectors = (
-            np.asarray(sentences.vectors[numbers.start : numbers.stop])
-            if sentences.vectors is not None
-            else None
-        )
-        kept[doc] = _Analysed(texts, spans, terms, vectors)
-    return kept
+    passages = previous.passage_range(doc)
+    texts = [previous.texts[n] for n in passages]
+    passage_starts = sentences.passage_starts[passages.start : passages.stop + 1]
+    first, stop = int(passage_starts[0]), int(passage_starts[-1])
+    term_starts = sentences.term_starts[first : stop + 1]
+    counts = np.diff(term_starts)
+    stored = sentences.term_ids[term_starts[0] : term_starts[-1]].tolist()
+    terms = _numbered(map(previous.bm25.terms.__getitem__, stored), counts, ids)
+    vectors = np.asarray(sentences.vectors[first:stop]) if sentences.vectors is not None else None
+    spans = sentences.spans[first:stop]
+    return _Analysed(texts, np.diff(passage_starts), spans, terms, counts, vectors)
