@@ -795,15 +795,9 @@ def _top_k(
                 exact += weight[of_position[p]]
         if exact <= threshold:
             continue
+        size = _offer(scores, numbers, size, capacity, exact, d)  # exact > the worst kept
         if size < capacity:
-            scores[size], numbers[size] = exact, d
-            _sift_up(scores, numbers, size)
-            size += 1
-            if size < capacity:
-                continue
-        else:
-            scores[0], numbers[0] = exact, d
-            _sift_down(scores, numbers, 0, size)
+            continue
         threshold = scores[0]
         if essential < n_lists and prefix[essential] <= threshold:
             while essential < n_lists and prefix[essential] <= threshold:
