@@ -98,13 +98,14 @@ class TreeEnsemble:
             raise ValueError(f"rows of {self.features} features expected, got {rows.shape}")
         out = np.zeros(len(rows), np.float64)
         half = len(rows) // 2 if len(rows) >= _SPLIT_FROM else 0
-        first = _WALKER.submit(self._walk, rows[:half], out[:half]) if half else None
-        self._walk(rows[half:], out[half:])
+        first = _WALKER.submit(self._add_leaves, rows[:half], out[:half]) if half else None
+        self._add_leaves(rows[half:], out[half:])
         if first:
             first.result()
         return out
 
-    def _walk(self, rows: FloatArray, out: FloatArray) -> None:
+    def _add_leaves(self, rows: FloatArray, out: FloatArray) -> None:
+        """Add each row's leaf values to ``out`` (the compiled walk)."""
         _walk(
             rows,
             self.feature,
