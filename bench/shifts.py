@@ -99,11 +99,12 @@ def build_set(data: dict[str, list[Article]], split: str, out: Path, seed: int) 
     factoids = []
     for number, article in enumerate(corpus):
         title, text = article_text(split, article)
-        stem = f"{split[:4]}{number:03d}_" + re.sub(r"[^a-z0-9]+", "-", title.lower())[:50]
-        (out / "articles" / f"{stem.rstrip('-')}.txt").write_text(text, encoding="utf-8")
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower())[:50].rstrip("-")
+        stem = f"{split[:4]}{number:03d}_{slug}"
+        (out / "articles" / f"{stem}.txt").write_text(text, encoding="utf-8")
         contexts = [p["context"] for p in article["paragraphs"]]
         for paragraph in article["paragraphs"]:
-            usable = [_factoid(qa, contexts, split, stem.rstrip("-")) for qa in paragraph["qas"]]
+            usable = [_factoid(qa, contexts, split, stem) for qa in paragraph["qas"]]
             if usable := [q for q in usable if q]:
                 factoids.append(rng.choice(usable))
     rng.shuffle(factoids)
