@@ -25,6 +25,7 @@ from index.embed import load_embedder
 from index.errors import QuestionError
 from index.learned import load_model, signals
 from index.models import Answer, Quote, Source
+from index.reader import load_reader, reread
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ def answer_question(index: Backend, question: str, limit: int = 9) -> Answer:
     confidence = round(model.confidence.of(signals(rows, scores, model.semantic)), 4)
     if confidence < model.confidence.threshold:
         return Answer(question, (), _suggestions(index, question), confidence)
+    reader = load_reader() if model.semantic else None
+    if reader:
+        scores = reread(reader, question, found, scores)
     coverage = rows[:, SEMANTIC_FEATURES.index("window_coverage")]
     quotes = _grouped(index, found, scores, coverage, asked, limit)
     return Answer(question, quotes, (), confidence)

@@ -238,6 +238,11 @@ class Candidates(Sequence[Candidate]):
         sentences = range(int(self._first[number]), int(self._last[number]) + 1)
         return tuple(term for s in sentences for term in self._view.sentence_words(s))
 
+    @property
+    def answers(self) -> np.ndarray:
+        """Each candidate's answer sentence (index numbering)."""
+        return self._answer
+
     def alone(self, number: int) -> int:
         """The number of the candidate quoting candidate ``number``'s answer sentence alone."""
         return int(self._alone[number])

@@ -24,6 +24,7 @@ from index.candidates import (
     LEXICAL_FEATURES,
     SEMANTIC_FEATURES,
     Candidate,
+    Candidates,
     candidates,
     read_question,
 )
@@ -66,6 +67,7 @@ class Example:
     question: EvalQuestion
     rows: np.ndarray
     labels: np.ndarray
+    found: Candidates
 
     @property
     def answerable(self) -> bool:
@@ -80,7 +82,7 @@ def examples(index: SearchIndex, questions: Sequence[EvalQuestion]) -> list[Exam
     for number, question in enumerate(questions):
         vector = vectors[number] if vectors is not None else None
         found, rows = candidates(index, read_question(index, question.question, vector))
-        out.append(Example(question, rows, correct_labels(found, question)))
+        out.append(Example(question, rows, correct_labels(found, question), found))
     return out
 
 
