@@ -1,5 +1,6 @@
 """The reader: a checksummed model that scores answering sentences above others, read only
-when the ranker is unsure, its judgement deciding the best quote and nothing else."""
+when the ranker is unsure, its judgement deciding the best quote and nothing else; and the
+quote rules it works with (short quotes, quotations kept whole)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from index import SearchIndex, answer_question
+from index.answer import _closes_quotations
 from index.candidates import Candidates, candidates, read_question
 from index.embed import load_embedder, semantic_files
 from index.reader import _MODEL_SHA256, MODEL_FILE, SENTENCES, UNSURE_MARGIN, load_reader, reread
@@ -106,6 +108,30 @@ def test_without_a_reader_answers_keep_the_ranker_order(
     assert "Romania" in answer.quotes[0].text
     scores = [quote.score for quote in answer.quotes]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "closed"),
+    [
+        ('"Conflict is not inevitable.', False),
+        ("“Conflict is not inevitable.", False),
+        ('"Conflict is not inevitable," said Austin.', True),
+        ("“There is still time,” said Austin.", True),
+        ("Kirby said 1,000 soldiers would deploy.", True),
+    ],
+)
+def test_a_sentence_that_opens_a_quotation_is_not_quoted_without_its_close(
+    text: str, closed: bool
+) -> None:
+    assert _closes_quotations(text) is closed
+
+
+def test_a_quotation_is_quoted_with_the_sentence_that_names_its_speaker(
+    seed_index: SearchIndex,
+) -> None:
+    answer = answer_question(seed_index, "Who said that conflict is not inevitable?")
+    assert answer.quotes[0].text.startswith('"Conflict is not inevitable.')
+    assert "said Austin" in answer.quotes[0].text
 
 
 def test_reader_training_pairs_an_answering_sentence_with_the_rankers_best_others(
