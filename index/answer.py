@@ -23,9 +23,9 @@ from index.candidates import (
 )
 from index.embed import load_embedder
 from index.errors import QuestionError
-from index.learned import load_model, signals
+from index.learned import Model, load_model, load_second_look, signals
 from index.models import Answer, Quote, Source
-from index.reader import load_reader, reread
+from index.reader import CloseReading, load_reader
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +65,30 @@ def answer_question(index: Backend, question: str, limit: int = 9) -> Answer:
         return Answer(question, (), _suggestions(index, question))
     model = load_model(semantic=asked.vector is not None)
     scores = model.scores(rows)
-    confidence = round(model.confidence.of(signals(rows, scores, model.semantic)), 4)
+    reader = load_reader() if model.semantic else None
+    reading = CloseReading(reader, question, found, scores) if reader else None
+    confidence = _confidence(model, rows, scores, reading)
     if confidence < model.confidence.threshold:
         return Answer(question, (), _suggestions(index, question), confidence)
-    reader = load_reader() if model.semantic else None
-    if reader:
-        scores = reread(reader, question, found, scores)
+    if reading:
+        scores = reading.rescored()
     coverage = rows[:, SEMANTIC_FEATURES.index("window_coverage")]
     quotes = _grouped(index, found, scores, coverage, asked, limit)
     return Answer(question, quotes, (), confidence)
+
+
+def _confidence(
+    model: Model, rows: np.ndarray, scores: np.ndarray, reading: CloseReading | None
+) -> float:
+    """How sure citebot is that the corpus answers, on the scale of the first confidence's
+    threshold: a close call is decided again with the reader (``SecondLook``)."""
+    first = model.confidence.of(signals(rows, scores, model.semantic))
+    if reading is None:
+        return round(first, 4)
+    decided = load_second_look().decided(
+        first, model.confidence.threshold, lambda: float(reading.logits().max())
+    )
+    return round(decided, 4)
 
 
 def candidate_quotes(index: Backend, question: str) -> Sequence[Candidate]:

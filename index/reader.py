@@ -5,7 +5,7 @@ tell is whether a sentence *answers* the question. The reader can: all-MiniLM-L6
 fine-tuned as a cross-encoder (question and sentence in one input) on squad-wiki-train's
 fitting part by ``python -m index.learned.train_reader``, int8 ONNX, sha256-checked. It
 costs ~5 ms a sentence on 2 cores, so it reads only the top sentences, and only when the
-ranker's own margin says it is unsure.
+ranker's own margin says it is unsure or the "no answer" call is close (``SecondLook``).
 """
 
 from __future__ import annotations
@@ -65,29 +65,50 @@ def load_reader() -> Reader | None:
     return Reader(*files) if files else None
 
 
-def reread(reader: Reader, question: str, found: Candidates, scores: FloatArray) -> FloatArray:
-    """``scores`` with the reader's judgement added when the ranker is unsure.
+class CloseReading:
+    """One question's best few answer sentences by the ranker, read at most once: the
+    "no answer" decision and the choice of the best quote may both ask."""
 
-    Every window answering with a read sentence gets that sentence's reader logit, less the
-    best one's; windows of unread sentences get the lowest read one's, so the best quote
-    is always a read sentence and the order of the rest is the ranker's.
-    """
-    answers = found.answers
-    order = np.argsort(-scores, kind="stable")
-    top: dict[int, float] = {}
-    for number in order.tolist():
-        top.setdefault(int(answers[number]), float(scores[number]))
-        if len(top) == SENTENCES:
-            break
-    best = list(top.values())
-    if len(best) < 2 or best[0] - best[1] >= UNSURE_MARGIN:
-        return scores
-    sentences = list(top)
-    alone = [found.alone(int(np.flatnonzero(answers == s)[0])) for s in sentences]
-    read = reader.scores(question, [found[number].text for number in alone])
-    bonus = WEIGHT * (read - read.max())
-    adjusted = scores + bonus.min()
-    for sentence, extra in zip(sentences, bonus.tolist(), strict=True):
-        same = answers == sentence
-        adjusted[same] = scores[same] + extra
-    return adjusted
+    def __init__(self, reader: Reader, question: str, found: Candidates, scores: FloatArray):
+        self._reader, self._question = reader, question
+        self._found, self._scores = found, scores
+        top: dict[int, float] = {}
+        for number in np.argsort(-scores, kind="stable").tolist():
+            top.setdefault(int(found.answers[number]), float(scores[number]))
+            if len(top) == SENTENCES:
+                break
+        self.sentences = list(top)
+        self._best = list(top.values())
+        self._logits: FloatArray | None = None
+
+    @property
+    def unsure(self) -> bool:
+        """Whether the ranker's best sentence leads the next by less than UNSURE_MARGIN."""
+        return len(self._best) > 1 and self._best[0] - self._best[1] < UNSURE_MARGIN
+
+    def logits(self) -> FloatArray:
+        """The reader's logit of each of ``sentences``, quoted alone."""
+        if self._logits is None:
+            answers = self._found.answers
+            alone = [
+                self._found.alone(int(np.flatnonzero(answers == s)[0])) for s in self.sentences
+            ]
+            texts = [self._found[number].text for number in alone]
+            self._logits = self._reader.scores(self._question, texts)
+        return self._logits
+
+    def rescored(self) -> FloatArray:
+        """The scores with the reader's judgement added when the ranker is unsure.
+
+        Every window answering with a read sentence gets that sentence's reader logit,
+        less the best one's; windows of unread sentences get the lowest read one's, so the
+        best quote is always a read sentence and the order of the rest is the ranker's.
+        """
+        if not self.unsure:
+            return self._scores
+        bonus = WEIGHT * (self.logits() - self.logits().max())
+        adjusted = self._scores + bonus.min()
+        for sentence, extra in zip(self.sentences, bonus.tolist(), strict=True):
+            same = self._found.answers == sentence
+            adjusted[same] = self._scores[same] + extra
+        return adjusted

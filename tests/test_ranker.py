@@ -1,13 +1,15 @@
 """The learned answer ranker and the "no answer" confidence: versioned files that load,
-signals that move the confidence the right way, a retrain that works end to end, and
-answering without the semantic extra."""
+signals that move the confidence the right way, a retrain that works end to end,
+answering without the semantic extra, and the second look at close calls."""
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,17 @@ from index import SearchIndex, answer_question
 from index.candidates import LEXICAL_FEATURES, SEMANTIC_FEATURES, candidates, read_question
 from index.embed import load_embedder
 from index.evaluation import read_questions
-from index.learned import FOLDER, MODELS_VERSION, load_model, model_files, signal_names
+from index.learned import (
+    FOLDER,
+    MODELS_VERSION,
+    SECOND_LOOK_FILE,
+    SECOND_LOOK_SIGNALS,
+    load_model,
+    load_second_look,
+    logit,
+    model_files,
+    signal_names,
+)
 from index.learned.train import examples
 from index.learned.train import main as train
 from index.store import open_index
@@ -156,3 +168,39 @@ print("ANSWERED", answer.answered, "1,000" in answer.quotes[0].text)
     )
     assert "ANSWERED True True" in done.stdout
     assert done.stdout.count("semantic extra is not installed") == 1
+
+
+def test_the_second_look_is_versioned_and_reads_the_first_confidence_and_the_reader() -> None:
+    look = load_second_look()
+    assert json.loads(SECOND_LOOK_FILE.read_text())["version"] == MODELS_VERSION
+    assert look.confidence.names == SECOND_LOOK_SIGNALS
+    assert look.band > 0
+    assert (look.confidence.weights > 0).all()  # both signals say "answerable" as they rise
+
+
+def test_only_close_calls_get_a_second_look() -> None:
+    look = load_second_look()
+    threshold = load_model(True).confidence.threshold
+    asked: list[bool] = []
+
+    def reader_best() -> float:
+        asked.append(True)
+        return 3.0
+
+    sure = 1 / (1 + math.exp(-(logit(threshold) + 2 * look.band)))
+    assert look.decided(sure, threshold, reader_best) == sure
+    assert look.decided(1 - sure, threshold, reader_best) == 1 - sure
+    assert asked == []
+    look.decided(threshold, threshold, reader_best)
+    assert asked == [True]
+
+
+def test_a_close_call_passes_when_the_reader_finds_an_answering_sentence() -> None:
+    look = load_second_look()
+    threshold = load_model(True).confidence.threshold
+    decided = [look.decided(threshold, threshold, partial(float, b)) for b in range(-8, 9)]
+    assert decided == sorted(decided)  # monotone in the reader's best logit
+    assert decided[0] < threshold <= decided[-1]
+    second = [look.confidence.of(np.array([logit(threshold), b])) for b in range(-8, 9)]
+    for on_first_scale, on_own in zip(decided, second, strict=True):
+        assert (on_first_scale >= threshold) == (on_own >= look.confidence.threshold)

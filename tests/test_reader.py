@@ -15,7 +15,14 @@ from index import SearchIndex, answer_question
 from index.answer import _closes_quotations
 from index.candidates import Candidates, candidates, read_question
 from index.embed import load_embedder, semantic_files
-from index.reader import _MODEL_SHA256, MODEL_FILE, SENTENCES, UNSURE_MARGIN, load_reader, reread
+from index.reader import (
+    _MODEL_SHA256,
+    MODEL_FILE,
+    SENTENCES,
+    UNSURE_MARGIN,
+    CloseReading,
+    load_reader,
+)
 
 QUESTION = "How many U.S. soldiers in Germany would deploy to Romania?"
 
@@ -78,7 +85,9 @@ def test_a_sure_ranker_is_not_reread(seed_index: SearchIndex) -> None:
     first, second = _distinct_answers(found, scores)[:2]
     scores[found.answers == first] += UNSURE_MARGIN  # the best sentence clearly leads
     reader = _Recorded([0.0, 5.0, 0.0])
-    assert reread(reader, QUESTION, found, scores) is scores  # type: ignore[arg-type]
+    reading = CloseReading(reader, QUESTION, found, scores)  # type: ignore[arg-type]
+    assert not reading.unsure
+    assert reading.rescored() is scores
     assert reader.asked == []
 
 
@@ -87,10 +96,13 @@ def test_an_unsure_ranker_takes_the_best_read_sentence(seed_index: SearchIndex) 
     scores = np.linspace(1.0, 0.0, len(found))  # every neighbour within the margin
     top = _distinct_answers(found, scores)[:SENTENCES]
     reader = _Recorded([0.0, 4.0, -2.0])
-    adjusted = reread(reader, QUESTION, found, scores)  # type: ignore[arg-type]
+    reading = CloseReading(reader, QUESTION, found, scores)  # type: ignore[arg-type]
+    assert reading.unsure and reading.sentences == top
+    adjusted = reading.rescored()
+    assert list(reading.logits()) == [0.0, 4.0, -2.0]
 
     alone_texts = [found[found.alone(int(np.flatnonzero(found.answers == s)[0]))].text for s in top]
-    assert reader.asked == [alone_texts]
+    assert reader.asked == [alone_texts]  # once, however often asked
     assert int(found.answers[int(np.argmax(adjusted))]) == top[1]
     read = np.isin(found.answers, top)
     assert adjusted[~read].max() <= adjusted[found.answers == top[2]].max()

@@ -4,12 +4,14 @@
 candidate quotes (with and without the MiniLM cosines); ``confidence.json`` holds the
 logistic "does the corpus answer this?" model of each and its chosen threshold. All are
 written by ``python -m index.learned.train`` (fitted on squad-wiki-train only).
+``second-look.json`` decides close calls again with the reader (``train_second_look``).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -132,9 +134,60 @@ def model_files(semantic: bool, folder: Path = FOLDER) -> tuple[Path, Path]:
 def load_model(semantic: bool, folder: Path = FOLDER) -> Model:
     """The fitted ranker and confidence, read once per process."""
     ranker_file, confidence_file = model_files(semantic, folder)
-    data = json.loads(confidence_file.read_text(encoding="utf-8"))
-    if data.get("version") != MODELS_VERSION:
-        raise ValueError(
-            f"{confidence_file} is version {data.get('version')}, not {MODELS_VERSION}"
-        )
+    data = _versioned(confidence_file)
     return Model(semantic, TreeEnsemble.read(ranker_file), Confidence.from_data(data))
+
+
+@dataclass(frozen=True)
+class SecondLook:
+    """ "No answer" decided again for close calls only, from the first confidence's logit
+    and the reader's best logit over the ranker's best sentences: what the reader makes of
+    them is the one signal the first decision lacks, and it costs a reading, so it is
+    asked only where the first decision is near its threshold."""
+
+    confidence: Confidence
+    band: float
+    """How near, in logits of the first confidence."""
+
+    def applies(self, first: float, threshold: float) -> bool:
+        return abs(logit(first) - logit(threshold)) < self.band
+
+    def decided(self, first: float, threshold: float, reader_best: Callable[[], float]) -> float:
+        """The confidence to compare with ``threshold`` (the first's): the first one, or for
+        a close call the second (``reader_best`` is asked only then)."""
+        if not self.applies(first, threshold):
+            return first
+        return self.of(first, reader_best(), threshold)
+
+    def of(self, first: float, reader_best: float, threshold: float) -> float:
+        """The second confidence on the first's scale (``threshold`` is the first's): it
+        passes ``threshold`` exactly when it passes its own."""
+        second = self.confidence.of(np.array([logit(first), reader_best]))
+        shifted = logit(second) - logit(self.confidence.threshold) + logit(threshold)
+        return 1 / (1 + math.exp(-shifted))
+
+    def to_data(self) -> dict[str, object]:
+        return {"version": MODELS_VERSION, "band": self.band, **self.confidence.to_data()}
+
+
+SECOND_LOOK_FILE = FOLDER / "second-look.json"
+SECOND_LOOK_SIGNALS = ("first_confidence_logit", "reader_best")
+
+
+@cache
+def load_second_look(path: Path = SECOND_LOOK_FILE) -> SecondLook:
+    """The fitted second look (written by ``python -m index.learned.train_second_look``)."""
+    data = _versioned(path)
+    return SecondLook(Confidence.from_data(data), float(data["band"]))  # type: ignore[arg-type]
+
+
+def _versioned(path: Path) -> dict[str, object]:
+    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("version") != MODELS_VERSION:
+        raise ValueError(f"{path} is version {data.get('version')}, not {MODELS_VERSION}")
+    return data
+
+
+def logit(probability: float) -> float:
+    clipped = min(max(probability, 1e-6), 1 - 1e-6)
+    return math.log(clipped / (1 - clipped))

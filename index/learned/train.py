@@ -99,10 +99,10 @@ def correct_labels(found: Sequence[Candidate], question: EvalQuestion) -> np.nda
 
 def held_out(question: EvalQuestion) -> bool:
     """A stable split by article (by question for off-corpus ones, which have none)."""
-    return zlib.crc32(_key(question).encode()) % 1000 < HELD_OUT_SHARE * 1000
+    return zlib.crc32(article_key(question).encode()) % 1000 < HELD_OUT_SHARE * 1000
 
 
-def _key(question: EvalQuestion) -> str:
+def article_key(question: EvalQuestion) -> str:
     return question.docs[0] if question.docs else question.id
 
 
@@ -131,7 +131,7 @@ def ranked_scores(ranker: object, example: Example, semantic: bool) -> np.ndarra
 def out_of_fold_scores(every: Sequence[Example], semantic: bool) -> list[np.ndarray]:
     """Each question's candidate scores from a ranker fitted without its article, so the
     confidence model learns from scores like those of unseen text."""
-    folds = [zlib.crc32(_key(e.question).encode()) % _FOLDS for e in every]
+    folds = [zlib.crc32(article_key(e.question).encode()) % _FOLDS for e in every]
     scores: list[np.ndarray] = [np.zeros(0)] * len(every)
     for fold in range(_FOLDS):
         ranker = fit_ranker([e for e, f in zip(every, folds, strict=True) if f != fold], semantic)
@@ -148,14 +148,23 @@ def fit_confidence(
 ) -> tuple[Confidence, dict[str, float]]:
     """Logistic regression answerable-vs-off-corpus on the fitting part's (example,
     scores); the threshold is chosen on the held-out part for the false-abstention target."""
-    x_fit, y_fit = _signals(fit, semantic)
-    x_check, y_check = _signals(check, semantic)
+    return fit_logistic(signal_names(semantic), _signals(fit, semantic), _signals(check, semantic))
+
+
+def fit_logistic(
+    names: Sequence[str],
+    fit: tuple[np.ndarray, np.ndarray],
+    check: tuple[np.ndarray, np.ndarray],
+) -> tuple[Confidence, dict[str, float]]:
+    """A Confidence over (signals, answerable) rows: weights from ``fit``, the threshold
+    where ``check`` meets the false-abstention target, and ``check``'s abstention rates."""
+    (x_fit, y_fit), (x_check, y_check) = fit, check
     mean, scale = x_fit.mean(axis=0), x_fit.std(axis=0) + 1e-9
     weights, bias = _logistic((x_fit - mean) / scale, y_fit)
     probability = 1 / (1 + np.exp(-(((x_check - mean) / scale) @ weights + bias)))
     answerable = np.sort(probability[y_check == 1])
     threshold = float(answerable[int(FALSE_ABSTENTION_TARGET * len(answerable))])
-    confidence = Confidence(signal_names(semantic), mean, scale, weights, bias, threshold)
+    confidence = Confidence(tuple(names), mean, scale, weights, bias, threshold)
     report = {
         "false_abstention": float((probability[y_check == 1] < threshold).mean()),
         "off_corpus_abstained": float((probability[y_check == 0] < threshold).mean()),
@@ -225,12 +234,27 @@ def _top_k(part: Sequence[tuple[Example, np.ndarray]]) -> tuple[float, float]:
     return round(hits1 / max(len(answerable), 1), 4), round(hits3 / max(len(answerable), 1), 4)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+def fitting_parser(doc: str, out: Path) -> argparse.ArgumentParser:
+    """The command line of every fitting script: the fitting corpus and questions, where
+    its index is kept, and where the fitted file(s) go (``out`` by default)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n", 1)[0])
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--questions", type=Path, required=True)
     parser.add_argument("--index-path", type=Path, required=True)
-    parser.add_argument("--out", type=Path, default=FOLDER, help="where the model files go")
+    parser.add_argument("--out", type=Path, default=out, help="where the fitted files go")
+    return parser
+
+
+def scored_examples(arguments: argparse.Namespace) -> list[tuple[Example, np.ndarray]]:
+    """Every fitting question's example with its out-of-fold semantic ranker scores: what
+    the models fitted after the ranker learn from (scores like those of unseen text)."""
+    index, _ = open_index(arguments.corpus, arguments.index_path, embedder=load_embedder())
+    every = examples(index, read_questions(arguments.questions))
+    return list(zip(every, out_of_fold_scores(every, semantic=True), strict=True))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = fitting_parser(__doc__, FOLDER)
     parser.add_argument("--lexical-only", action="store_true", help="fit only the lexical model")
     arguments = parser.parse_args(argv)
     embedder = None if arguments.lexical_only else load_embedder()

@@ -16,22 +16,18 @@ weights of the MiniLM model citebot already ships, so nothing is downloaded.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from index.candidates import Candidates
-from index.embed import load_embedder, minilm_files, tokenizer
-from index.evaluation import read_questions
-from index.learned.train import Example, examples, held_out, out_of_fold_scores
+from index.embed import minilm_files, tokenizer
+from index.learned.train import Example, fitting_parser, held_out, scored_examples
 from index.reader import _MAX_TOKENS, MODEL_FILE, SENTENCES
-from index.store import open_index
 
 SEED = 0
 _NEGATIVES = 3
@@ -94,21 +90,13 @@ def training_groups(questions: Sequence[tuple[str, ReadSentences]]) -> list[Grou
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--corpus", type=Path, required=True)
-    parser.add_argument("--questions", type=Path, required=True)
-    parser.add_argument("--index-path", type=Path, required=True)
-    parser.add_argument("--out", type=Path, default=MODEL_FILE)
-    arguments = parser.parse_args(argv)
+    arguments = fitting_parser(__doc__, MODEL_FILE).parse_args(argv)
     files = minilm_files()
     assert files, "needs the semantic extra"
-    index, _ = open_index(arguments.corpus, arguments.index_path, embedder=load_embedder())
-    every = [e for e in examples(index, read_questions(arguments.questions)) if e.answerable]
-    scored = out_of_fold_scores(every, semantic=True)
     fitting: list[tuple[str, ReadSentences]] = []
     checking: list[tuple[str, ReadSentences]] = []
-    for example, scores in zip(every, scored, strict=True):
-        if len(example.rows):
+    for example, scores in scored_examples(arguments):
+        if example.answerable and len(example.rows):
             part = checking if held_out(example.question) else fitting
             part.append((example.question.question, read_sentences(example, scores)))
     groups = training_groups(fitting)
