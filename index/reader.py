@@ -21,8 +21,8 @@ from index.candidates import Candidates
 from index.embed import onnx_session, semantic_files, tokenizer
 
 MODEL_FILE = Path(__file__).parent / "learned" / "reader-int8.onnx"
-_MODEL_SHA256 = "263d56ab866db7f64d009d5e93daa0eb9dab9ed709efcdbd599724c992b8077f"
-_MAX_TOKENS = 96
+MODEL_SHA256 = "263d56ab866db7f64d009d5e93daa0eb9dab9ed709efcdbd599724c992b8077f"
+MAX_TOKENS = 96
 """Question and sentence together, as in training."""
 SENTENCES = 3
 """How many of the ranker's best answer sentences are read. Chosen on the held-out part of
@@ -42,7 +42,7 @@ class Reader:
 
     def __init__(self, model_path: Path, tokenizer_path: Path) -> None:
         self._session = onnx_session(model_path)
-        self._tokenizer = tokenizer(tokenizer_path, _MAX_TOKENS)
+        self._tokenizer = tokenizer(tokenizer_path, MAX_TOKENS)
 
     def scores(self, question: str, sentences: Sequence[str]) -> FloatArray:
         encodings = self._tokenizer.encode_batch([(question, text) for text in sentences])
@@ -61,7 +61,7 @@ class Reader:
 def load_reader() -> Reader | None:
     """The shared reader, or None (logged once) without the semantic extra or when the
     model fails its checksum: answers then keep the ranker's order."""
-    files = semantic_files(MODEL_FILE, _MODEL_SHA256)
+    files = semantic_files(MODEL_FILE, MODEL_SHA256)
     return Reader(*files) if files else None
 
 

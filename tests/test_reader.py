@@ -16,8 +16,8 @@ from index.answer import _closes_quotations
 from index.candidates import Candidates, candidates, read_question
 from index.embed import load_embedder, semantic_files
 from index.reader import (
-    _MODEL_SHA256,
     MODEL_FILE,
+    MODEL_SHA256,
     SENTENCES,
     UNSURE_MARGIN,
     CloseReading,
@@ -75,8 +75,8 @@ def test_a_damaged_reader_model_is_never_used(tmp_path: Path) -> None:
         byte = handle.read(1)
         handle.seek(1000)
         handle.write(bytes([byte[0] ^ 0xFF]))
-    assert semantic_files(damaged, _MODEL_SHA256) is None
-    assert semantic_files(MODEL_FILE, _MODEL_SHA256) is not None
+    assert semantic_files(damaged, MODEL_SHA256) is None
+    assert semantic_files(MODEL_FILE, MODEL_SHA256) is not None
 
 
 def test_a_sure_ranker_is_not_reread(seed_index: SearchIndex) -> None:

@@ -140,10 +140,10 @@ def load_model(semantic: bool, folder: Path = FOLDER) -> Model:
 
 @dataclass(frozen=True)
 class SecondLook:
-    """ "No answer" decided again for close calls only, from the first confidence's logit
-    and the reader's best logit over the ranker's best sentences: what the reader makes of
-    them is the one signal the first decision lacks, and it costs a reading, so it is
-    asked only where the first decision is near its threshold."""
+    """A close "no answer" call decided again, from the first confidence's logit and the
+    reader's best logit over the ranker's best sentences: what the reader makes of them is
+    the one signal the first decision lacks, and it costs a reading, so it is asked only
+    where the first decision is near its threshold."""
 
     confidence: Confidence
     band: float
@@ -189,5 +189,6 @@ def _versioned(path: Path) -> dict[str, object]:
 
 
 def logit(probability: float) -> float:
+    """The log-odds, clipped so that a certain 0 or 1 stays finite."""
     clipped = min(max(probability, 1e-6), 1 - 1e-6)
     return math.log(clipped / (1 - clipped))

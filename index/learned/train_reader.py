@@ -27,7 +27,7 @@ import numpy as np
 from index.candidates import Candidates
 from index.embed import minilm_files, tokenizer
 from index.learned.train import Example, fitting_parser, held_out, scored_examples
-from index.reader import _MAX_TOKENS, MODEL_FILE, SENTENCES
+from index.reader import MAX_TOKENS, MODEL_FILE, SENTENCES
 
 SEED = 0
 _NEGATIVES = 3
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(SEED)
     torch.set_num_threads(2)
     model = minilm_torch.CrossEncoder(minilm_torch.minilm_weights(files[0]))
-    words = tokenizer(files[1], _MAX_TOKENS)
+    words = tokenizer(files[1], MAX_TOKENS)
     minilm_torch.fit(model, words, groups, _BATCH, _LEARNING_RATE, _WARMUP_STEPS)
     with torch.no_grad():
         read = [
