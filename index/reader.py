@@ -45,16 +45,21 @@ class Reader:
         self._tokenizer = tokenizer(tokenizer_path, MAX_TOKENS)
 
     def scores(self, question: str, sentences: Sequence[str]) -> FloatArray:
-        encodings = self._tokenizer.encode_batch([(question, text) for text in sentences])
+        """One run a pair: a batch is padded to its longest pair, which made three pairs
+        slower (p50 17.6 against 15.2 ms, p95 27 against 20 ms on squad-wiki's)."""
+        return np.array([self._score(question, text) for text in sentences], np.float64)
+
+    def _score(self, question: str, sentence: str) -> float:
+        encoding = self._tokenizer.encode(question, sentence)
         feeds = {
-            name: np.array([getattr(e, field) for e in encodings], np.int64)
+            name: np.array([getattr(encoding, field)], np.int64)
             for name, field in (
                 ("input_ids", "ids"),
                 ("attention_mask", "attention_mask"),
                 ("token_type_ids", "type_ids"),
             )
         }
-        return np.asarray(self._session.run(None, feeds)[0], np.float64)
+        return float(self._session.run(None, feeds)[0][0])
 
 
 @cache
