@@ -117,12 +117,12 @@ class Embedder:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def onnx_session(model_path: Path) -> Any:
-    """An onnxruntime session on the 2 threads citebot was measured with."""
+def onnx_session(model_path: Path, threads: int = 2) -> Any:
+    """An onnxruntime session on ``threads`` threads (2, the cores citebot was measured on)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 2
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     # Threads that spin between runs steal the cores the rest of an answer (and other
     # processes on a small shared server) need: measured on 2 busy cores, a question

@@ -48,21 +48,23 @@ def _distinct_answers(found: Candidates, scores: np.ndarray) -> list[int]:
     return list(dict.fromkeys(int(found.answers[n]) for n in order))
 
 
+KIRBY_AND_OTHERS = [
+    "Poland and Romania both said they appreciated the U.S. move.",
+    "Pentagon spokesman John Kirby said 1,000 U.S. soldiers now in Germany would "
+    "deploy to Romania.",
+    "The Kremlin has repeatedly denied any plans to invade.",
+]
+
+
 def test_the_reader_scores_the_answering_sentence_above_the_others() -> None:
     reader = load_reader()
     if reader is None:
         pytest.skip("needs the semantic extra")
-    read = reader.scores(
-        QUESTION,
-        [
-            "Poland and Romania both said they appreciated the U.S. move.",
-            "Pentagon spokesman John Kirby said 1,000 U.S. soldiers now in Germany would "
-            "deploy to Romania.",
-            "The Kremlin has repeatedly denied any plans to invade.",
-        ],
-    )
+    read = reader.scores(QUESTION, KIRBY_AND_OTHERS)
     assert read.shape == (3,)
     assert int(np.argmax(read)) == 1
+    one_at_a_time = [reader.scores(QUESTION, [text])[0] for text in KIRBY_AND_OTHERS]
+    assert read.tolist() == one_at_a_time, "pairs read at once score as read alone"
 
 
 def test_a_damaged_reader_model_is_never_used(tmp_path: Path) -> None:
