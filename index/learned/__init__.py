@@ -1,8 +1,8 @@
 """The fitted models of the answering core, loaded from the files beside this module.
 
 ``ranker-semantic.txt`` / ``ranker-lexical.txt`` are LightGBM lambdarank models that order
-candidate quotes (with and without the MiniLM cosines); ``confidence.json`` holds the
-logistic "does the corpus answer this?" model of each and its chosen threshold. All are
+candidate quotes (with and without the MiniLM cosines); ``confidence-*.json`` holds the
+"does the corpus answer this?" trees of each and its chosen threshold. All are
 written by ``python -m index.learned.train`` (fitted on squad-wiki-train only).
 ``second-look.json`` decides close calls again with the reader (``train_second_look``).
 """
@@ -22,8 +22,9 @@ import numpy.typing as npt
 from index.candidates import LEXICAL_FEATURES, SEMANTIC_FEATURES
 from index.learned.trees import TreeEnsemble
 
-MODELS_VERSION = 1
-"""Bumped whenever the features or the fitted files change; stored in the index manifest."""
+MODELS_VERSION = 2
+"""Bumped whenever the features or the fitted files change. Every fitted file carries it
+and is refused at load when it differs; indexes hold no fitted values, so they stay valid."""
 FOLDER = Path(__file__).parent
 
 FloatArray = npt.NDArray[np.float64]
@@ -42,6 +43,22 @@ def signal_names(semantic: bool) -> tuple[str, ...]:
         "missing_weight",
     )
     return (*lexical, "answer_cosine", "best_cosine") if semantic else lexical
+
+
+SIGNAL_DIRECTIONS = {
+    "top_score": 1,
+    "score_gap": 1,
+    "score_z": 1,
+    "answer_coverage": 1,
+    "window_coverage": 1,
+    "unseen_share": -1,
+    "passage_score_norm": 1,
+    "missing_weight": -1,
+    "answer_cosine": 1,
+    "best_cosine": 1,
+}
+"""Which way each signal may move the confidence (+1 up, -1 down as it grows): the trees
+are held to it, so a better-covered or closer quote never makes citebot less sure."""
 
 
 def signals(rows: FloatArray, scores: FloatArray, semantic: bool) -> FloatArray:
@@ -70,8 +87,28 @@ def signals(rows: FloatArray, scores: FloatArray, semantic: bool) -> FloatArray:
 
 @dataclass(frozen=True)
 class Confidence:
-    """Logistic regression over standardised signals; ``threshold`` is the chosen
-    operating point on the curve of false "no answer" against off-corpus abstention."""
+    """Boosted trees over the signals, each held to its SIGNAL_DIRECTIONS: unlike a
+    weighted sum they learn that a quote covering every question word needs a lower
+    cosine, which is what short news questions have. ``threshold`` is the chosen operating
+    point on the curve of false "no answer" against off-corpus abstention."""
+
+    names: tuple[str, ...]
+    trees: TreeEnsemble
+    threshold: float
+
+    def of(self, values: FloatArray) -> float:
+        return _sigmoid(float(self.trees.predict(values[None, :])[0]))
+
+    @classmethod
+    def from_data(cls, data: dict[str, object]) -> Confidence:
+        names: list[str] = data["names"]  # type: ignore[assignment]
+        trees = TreeEnsemble.parse(str(data["trees"]), "confidence trees")
+        return cls(tuple(names), trees, float(data["threshold"]))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """Logistic regression over standardised signals, with its chosen threshold."""
 
     names: tuple[str, ...]
     mean: FloatArray
@@ -81,8 +118,7 @@ class Confidence:
     threshold: float
 
     def of(self, values: FloatArray) -> float:
-        z = float(((values - self.mean) / self.scale) @ self.weights + self.bias)
-        return 1 / (1 + math.exp(-max(min(z, 30.0), -30.0)))
+        return _sigmoid(float(((values - self.mean) / self.scale) @ self.weights + self.bias))
 
     def to_data(self) -> dict[str, object]:
         return {
@@ -95,7 +131,7 @@ class Confidence:
         }
 
     @classmethod
-    def from_data(cls, data: dict[str, object]) -> Confidence:
+    def from_data(cls, data: dict[str, object]) -> Logistic:
         return cls(
             names=tuple(data["names"]),  # type: ignore[arg-type]
             mean=np.asarray(data["mean"], np.float64),
@@ -145,7 +181,7 @@ class SecondLook:
     the one signal the first decision lacks, and it costs a reading, so it is asked only
     where the first decision is near its threshold."""
 
-    confidence: Confidence
+    confidence: Logistic
     band: float
     """How near, in logits of the first confidence."""
 
@@ -178,7 +214,7 @@ SECOND_LOOK_SIGNALS = ("first_confidence_logit", "reader_best")
 def load_second_look(path: Path = SECOND_LOOK_FILE) -> SecondLook:
     """The fitted second look (written by ``python -m index.learned.train_second_look``)."""
     data = _versioned(path)
-    return SecondLook(Confidence.from_data(data), float(data["band"]))  # type: ignore[arg-type]
+    return SecondLook(Logistic.from_data(data), float(data["band"]))  # type: ignore[arg-type]
 
 
 def _versioned(path: Path) -> dict[str, object]:
@@ -186,6 +222,10 @@ def _versioned(path: Path) -> dict[str, object]:
     if data.get("version") != MODELS_VERSION:
         raise ValueError(f"{path} is version {data.get('version')}, not {MODELS_VERSION}")
     return data
+
+
+def _sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
 def logit(probability: float) -> float:

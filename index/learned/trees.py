@@ -48,8 +48,13 @@ class TreeEnsemble:
 
     @classmethod
     def read(cls, path: Path) -> TreeEnsemble:
-        """Parse a LightGBM text model (``Booster.save_model``); refuse what it cannot walk."""
-        header, *blocks = path.read_text(encoding="utf-8").split("\nTree=")
+        """A LightGBM text model file (``Booster.save_model``)."""
+        return cls.parse(path.read_text(encoding="utf-8"), str(path))
+
+    @classmethod
+    def parse(cls, text: str, origin: str) -> TreeEnsemble:
+        """Parse a LightGBM text model; refuse what it cannot walk, naming ``origin``."""
+        header, *blocks = text.split("\nTree=")
         features = int(_fields(header)["max_feature_idx"]) + 1
         columns: dict[str, list[float]] = {
             "feature": [],
@@ -65,7 +70,7 @@ class TreeEnsemble:
             if int(fields["num_leaves"]) > 1:
                 kinds = {int(v) for v in fields["decision_type"].split()}
                 if kinds != {_NUMERIC_LESS_OR_EQUAL} or fields.get("is_linear", "0") != "0":
-                    raise ValueError(f"{path}: decision types {kinds} are not supported")
+                    raise ValueError(f"{origin}: decision types {kinds} are not supported")
                 for name, key in (
                     ("feature", "split_feature"),
                     ("threshold", "threshold"),
