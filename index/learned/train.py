@@ -186,10 +186,8 @@ def fit_confidence(
     probability = np.asarray(booster.predict(x_check))
     threshold, report = _operating_point(probability, y_check)
     for share in _CURVE:
-        refused = np.sort(probability[y_check == 1])[int(share * (y_check == 1).sum())]
-        report[f"off_corpus_abstained_at_{share:.0%}_false"] = float(
-            (probability[y_check == 0] < refused).mean()
-        )
+        rates = _operating_point(probability, y_check, share)[1]
+        report[f"off_corpus_abstained_at_{share:.0%}_false"] = rates["off_corpus_abstained"]
     data = {"names": list(names), "threshold": threshold, "trees": booster.model_to_string()}
     return data, report
 
@@ -210,12 +208,12 @@ def fit_logistic(
 
 
 def _operating_point(
-    probability: np.ndarray, answerable: np.ndarray
+    probability: np.ndarray, answerable: np.ndarray, share: float = FALSE_ABSTENTION_TARGET
 ) -> tuple[float, dict[str, float]]:
-    """The threshold that says "no answer" to FALSE_ABSTENTION_TARGET of the answerable
-    questions, and the abstention rates it gives."""
+    """The threshold that says "no answer" to ``share`` of the answerable questions, and
+    the abstention rates it gives."""
     ordered = np.sort(probability[answerable == 1])
-    threshold = float(ordered[int(FALSE_ABSTENTION_TARGET * len(ordered))])
+    threshold = float(ordered[int(share * len(ordered))])
     report = {
         "false_abstention": float((probability[answerable == 1] < threshold).mean()),
         "off_corpus_abstained": float((probability[answerable == 0] < threshold).mean()),
