@@ -100,9 +100,10 @@ class Confidence:
         return _sigmoid(float(self.trees.predict(values[None, :])[0]))
 
     @classmethod
-    def from_data(cls, data: dict[str, object]) -> Confidence:
+    def from_data(cls, data: dict[str, object], origin: str) -> Confidence:
+        """The confidence stored as ``data``; a fault in its trees names ``origin``."""
         names: list[str] = data["names"]  # type: ignore[assignment]
-        trees = TreeEnsemble.parse(str(data["trees"]), "confidence trees")
+        trees = TreeEnsemble.parse(str(data["trees"]), origin)
         return cls(tuple(names), trees, float(data["threshold"]))  # type: ignore[arg-type]
 
 
@@ -171,7 +172,8 @@ def load_model(semantic: bool, folder: Path = FOLDER) -> Model:
     """The fitted ranker and confidence, read once per process."""
     ranker_file, confidence_file = model_files(semantic, folder)
     data = _versioned(confidence_file)
-    return Model(semantic, TreeEnsemble.read(ranker_file), Confidence.from_data(data))
+    confidence = Confidence.from_data(data, str(confidence_file))
+    return Model(semantic, TreeEnsemble.read(ranker_file), confidence)
 
 
 @dataclass(frozen=True)
