@@ -40,6 +40,13 @@ quote is under 250 characters from 0.45 on, and 0.5 is as right there at 233 (29
 _FURTHER_QUOTE_COVERAGE = 0.5
 """A quote after the first must cover at least this share of the question weight that the
 first covers: fewer of the question's words, and it answers something else."""
+_PRONOUN_SPEAKER = re.compile(
+    r"\b(?:he|she|they)\s+(?:said|says|added|told|wrote|asked)\b"
+    r"|\b(?:said|says|added|asked)\s+(?:he|she|they)\b",
+    re.IGNORECASE,
+)
+"""A sentence naming its speaker only by a pronoun ("…," he said): news paragraphs are
+often one quotation long, so the name is in the sentence before, across the break."""
 _SAME_CLAIM = 0.5
 """Share of shared terms, beyond the question's, above which two quotes say the same thing."""
 _MIN_SHARED_CLAIM_TERMS = 3
@@ -51,6 +58,8 @@ class _Ranked:
     score: float
     terms: tuple[str, ...]
     claim: frozenset[str]
+    speaker: str
+    """The sentence before, quoted first when this one names its speaker by a pronoun."""
 
 
 def answer_question(index: Backend, question: str, limit: int = 9) -> Answer:
@@ -146,7 +155,7 @@ def _grouped(
             number = alone
         score = float(scores[number])
         candidate = found[number]
-        if any(_overlaps(candidate, other.candidate) for other in kept):
+        if any(_overlaps(candidate, other) for other in kept):
             continue
         terms = found.terms(number)
         claim = frozenset(terms) - question_terms
@@ -154,7 +163,7 @@ def _grouped(
             (n for n, other in enumerate(kept) if _same_claim(claim, other.claim, weight)), None
         )
         if same is None:
-            kept.append(_Ranked(candidate, score, terms, claim))
+            kept.append(_Ranked(candidate, score, terms, claim, _speaker(found, number)))
             also.append([])
             continue
         cited = {kept[same].candidate.source.doc, *(source.doc for source in also[same])}
@@ -173,7 +182,20 @@ def _closes_quotations(text: str) -> bool:
     return text.count('"') % 2 == 0 and text.count("“") == text.count("”")
 
 
-def _overlaps(one: Candidate, other: Candidate) -> bool:
+def _speaker(found: Candidates, number: int) -> str:
+    """The sentence before a sentence quoted alone that names its speaker by a pronoun
+    only: the name ("Grushko said …") is there. Empty for every other quote."""
+    candidate = found[number]
+    if candidate.first != candidate.last or not _PRONOUN_SPEAKER.search(candidate.text):
+        return ""
+    return found.sentence_before(number) or ""
+
+
+def _overlaps(one: Candidate, taken: _Ranked) -> bool:
+    """Whether ``one`` repeats a sentence of a quote already taken."""
+    other = taken.candidate
+    if taken.speaker and taken.speaker in one.text:
+        return True
     return one.passage.number == other.passage.number and not (
         one.last < other.first or other.last < one.first
     )
@@ -183,8 +205,14 @@ def _quote(ranked: _Ranked, asked: Question) -> Quote:
     candidate = ranked.candidate
     text = candidate.text
     wanted = set(asked.terms)
-    marks = tuple(span for term, span in spans_of_terms(text, ranked.terms) if term in wanted)
-    return Quote(text, candidate.answer_span, marks, candidate.source, round(ranked.score, 4))
+    marks = [span for term, span in spans_of_terms(text, ranked.terms) if term in wanted]
+    answer = candidate.answer_span
+    if ranked.speaker:
+        text = f"{ranked.speaker} {text}"
+        shift = len(ranked.speaker) + 1
+        answer = (answer[0] + shift, answer[1] + shift)
+        marks = [(start + shift, end + shift) for start, end in marks]
+    return Quote(text, answer, tuple(marks), candidate.source, round(ranked.score, 4))
 
 
 class _IdfWeight:

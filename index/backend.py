@@ -69,6 +69,11 @@ class View(Protocol):
 
     def source_of(self, passage: int) -> Source: ...
 
+    def sentence_before(self, sentence: int) -> str | None:
+        """The text of the sentence before ``sentence`` in its article, across a paragraph
+        break too; None at the article's head."""
+        ...
+
 
 class TermStats(Protocol):
     """Corpus-wide facts about one term."""

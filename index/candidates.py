@@ -243,6 +243,11 @@ class Candidates(Sequence[Candidate]):
         """Each candidate's answer sentence (index numbering)."""
         return self._answer
 
+    def sentence_before(self, number: int) -> str | None:
+        """The sentence before candidate ``number``'s first in its article, or None."""
+        assert self._view is not None, "only a question's candidates have neighbours"
+        return self._view.sentence_before(int(self._first[number]))
+
     def alone(self, number: int) -> int:
         """The number of the candidate quoting candidate ``number``'s answer sentence alone."""
         return int(self._alone[number])

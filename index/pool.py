@@ -128,9 +128,12 @@ class PoolView:
         known: Mapping[str, int],
         passage_statistics: Statistics,
         sentence_statistics: Statistics,
+        fetch: Callable[[str, int], StoredPassage | None] = lambda doc, at: None,
     ) -> None:
+        """``fetch(doc, at)``: a passage outside the pool, by its article and place."""
         self._passages = sorted(passages, key=lambda p: (p.doc, p.at))
         self._sources = sources
+        self._fetch = fetch
         per_passage = [len(p.spans) for p in self._passages]
         self._passage_starts = np.zeros(len(self._passages) + 1, np.int64)
         np.cumsum(per_passage, out=self._passage_starts[1:])
@@ -170,3 +173,22 @@ class PoolView:
 
     def source_of(self, passage: int) -> Source:
         return self._sources[self._passages[passage].doc]
+
+    def sentence_before(self, sentence: int) -> str | None:
+        number = self.passage_of_sentence(sentence)
+        stored = self._passages[number]
+        if sentence > self._starts[number]:
+            return _sentence_text(stored, sentence - self._starts[number] - 1)
+        if stored.at == 0:
+            return None
+        pooled = self._passages[number - 1] if number else None
+        if pooled and (pooled.doc, pooled.at) == (stored.doc, stored.at - 1):
+            previous: StoredPassage | None = pooled
+        else:
+            previous = self._fetch(stored.doc, stored.at - 1)
+        return _sentence_text(previous, -1) if previous and previous.spans else None
+
+
+def _sentence_text(passage: StoredPassage, sentence: int) -> str:
+    start, end = passage.spans[sentence]
+    return passage.text[start:end]

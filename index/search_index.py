@@ -150,6 +150,16 @@ class SearchIndex:
     def passage_of_sentence(self, sentence: int) -> int:
         return int(np.searchsorted(self.sentences.passage_starts, sentence, side="right")) - 1
 
+    def sentence_before(self, sentence: int) -> str | None:
+        before = sentence - 1
+        if before < 0:
+            return None
+        passage = self.passage_of_sentence(before)
+        if self.source_of(passage).doc != self.source_of(self.passage_of_sentence(sentence)).doc:
+            return None
+        start, end = self.sentences.spans[before].tolist()
+        return self.texts[passage][start:end]
+
     def passage(self, number: int) -> Passage:
         """A passage with its sentence boundaries, by passage number."""
         sentences = self.sentences.of_passage(number)

@@ -29,7 +29,7 @@ from index.backend import FloatArray, IntArray
 from index.bm25 import Bm25Params
 from index.errors import IndexFormatError
 from index.models import Source
-from index.pool import PoolView, Statistics, raw_idf
+from index.pool import PoolView, Statistics, StoredPassage, raw_idf
 from index.search_index import TEXT_VERSION
 from index.shard_location import ShardAddress, shard_folders
 from index.spelling import Spellings
@@ -46,6 +46,7 @@ from index.xapian_shards import (
     WORDS_KEY,
     ShardError,
     decode_passage,
+    passage_at,
     xapian_term,
 )
 
@@ -188,10 +189,21 @@ class XapianIndex:
             shards.passages.idf(list(terms))
             shards.sentences.idf(list(terms))
             sources = {source.doc: source for source in shards.sources}
-            return PoolView(pool, sources, terms, shards.passages, shards.sentences)
+            return PoolView(
+                pool, sources, terms, shards.passages, shards.sentences, self._passage_at
+            )
 
         self._refresh()
         return self._ask(fetch)
+
+    def _passage_at(self, doc: str, at: int) -> StoredPassage | None:
+        """A passage outside a question's pool (where a quote's speaker is named); None
+        when the shards fail now, as the quote still answers without it."""
+        try:
+            return self._ask(lambda shards: passage_at(shards.combined, doc, at))
+        except ShardError as error:
+            log.warning("Quoting without the speaker's sentence: %s", error)
+            return None
 
     # -- what the service lists -------------------------------------------------------
 

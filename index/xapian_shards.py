@@ -301,6 +301,11 @@ def _documents(db: xapian.Database) -> Iterable[xapian.Document]:
     return (db.get_document(item.docid) for item in db.postlist(""))
 
 
+def passage_at(db: xapian.Database, doc: str, at: int) -> StoredPassage | None:
+    """Passage ``at`` of article ``doc`` (its place among the article's passages)."""
+    return next((passage for passage in _passages_of(db, doc) if passage.at == at), None)
+
+
 def _passages_of(db: xapian.Database, doc: str) -> list[StoredPassage]:
     term = ARTICLE_PREFIX + doc
     return [decode_passage(db.get_document(item.docid).get_data()) for item in db.postlist(term)]

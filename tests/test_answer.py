@@ -106,8 +106,8 @@ def test_dev_questions_meet_the_quality_bar(seed_index: SearchIndex) -> None:
     questions (the bar of the hand-tuned ranker fitted to these very questions was
     0.95 top-1; see the README's Quality section)."""
     report = evaluate(read_questions(DEV_QUESTIONS), lambda q: answer_question(seed_index, q))
-    assert report.top1 >= 0.84
-    assert report.top3 >= 0.93
+    assert report.top1 >= 0.9
+    assert report.top3 >= 0.96
     assert report.abstained == (3, 3)
     assert report.false_abstentions <= 1
 
@@ -148,3 +148,44 @@ def test_a_tiny_corpus_still_answers(tmp_path: Path) -> None:
 def test_a_suggestion_is_an_indexed_word_never_a_stopword(seed_index: SearchIndex) -> None:
     answer = answer_question(seed_index, "Who owns the FIFA World Cup?")
     assert not answer.answered and answer.suggestions == ()
+
+
+def test_a_quote_naming_its_speaker_by_a_pronoun_is_quoted_with_the_name(
+    seed_index: SearchIndex,
+) -> None:
+    """News paragraphs are often one quotation long: "…," he said names no one, so the
+    sentence before it, across the paragraph break, is quoted too."""
+    best = answer_question(seed_index, "Who called the US deployments destructive steps?").quotes[0]
+    start, end = best.answer
+    assert best.text[:start].startswith("In response, Russian Deputy Foreign Minister")
+    assert "Grushko" in best.text[:start]
+    assert best.text[start:end].endswith("he said, according to Interfax.")
+    assert {best.text[a:b].lower() for a, b in best.marks} >= {"destructive", "steps"}
+    assert all(start <= a for a, _ in best.marks)
+
+
+def test_a_speaker_is_found_in_the_paragraph_or_the_one_before_never_another_article(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bridge.md").write_text(
+        "# Bridge\n\nThe mayor, Ann Lee, spoke on Monday.\n\n"
+        '"The bridge will reopen in May," she said.\n\n'
+        'Tolls rose last year. "The tolls will stay," he said.\n'
+    )
+    (corpus / "zoo.md").write_text('# Zoo\n\n"The zoo will reopen in June," she said.\n')
+    index, _ = open_index(corpus, tmp_path / "index")
+    quotes = {
+        q.source.doc: q.text
+        for question in ("When will the bridge reopen?", "When will the zoo reopen?")
+        for q in answer_question(index, question).quotes[:1]
+    }
+    assert quotes == {
+        "bridge.md": 'The mayor, Ann Lee, spoke on Monday. "The bridge will reopen in May,"'
+        " she said.",
+        "zoo.md": '"The zoo will reopen in June," she said.',
+    }
+    tolls = answer_question(index, "Will the tolls stay?").quotes
+    assert tolls[0].text == 'Tolls rose last year. "The tolls will stay," he said.'
+    assert all("Tolls rose" not in quote.text for quote in tolls[1:])

@@ -106,6 +106,30 @@ def test_two_shards_answer_every_dev_question_as_the_embedded_index(
         assert _quotes(cluster, question.question) == _quotes(seed_index, question.question)
 
 
+def test_a_speaker_outside_the_pool_is_fetched_from_the_shards(
+    cluster: XapianIndex, seed_index: SearchIndex
+) -> None:
+    """A question's pool holds the passages matching it; the sentence naming a quote's
+    speaker may be in a paragraph that matches nothing, so the shards are asked for it."""
+    ids, _ = cluster.known_terms(["interfax"])
+    view = cluster.view({"interfax": int(ids[0])})
+    pooled = [view.passage(number) for number, _ in view.bm25.top(["interfax"], 100)]
+    quoted = next(p for p in pooled if "destructive steps" in p.text)
+    before = view.sentence_before(quoted.first_sentence)
+    assert before is not None and before.startswith("In response, Russian Deputy")
+    assert not any(p.doc == quoted.doc and before in p.text for p in pooled)
+    for passage in pooled:
+        same = next(
+            seed_index.passage(n)
+            for n in seed_index.passage_range(passage.doc)
+            if seed_index.passage(n).text == passage.text
+        )
+        for k in range(len(passage.sentences)):
+            assert view.sentence_before(passage.first_sentence + k) == (
+                seed_index.sentence_before(same.first_sentence + k)
+            )
+
+
 def test_shards_hold_every_passage_and_article(
     cluster: XapianIndex, seed_index: SearchIndex
 ) -> None:
@@ -212,6 +236,24 @@ def test_with_shard_down_answer_the_other_shards_answer_and_say_so(
         kept = {s.doc for s in service.shards.sources}
         assert kept and all(shard_of(doc, 2) == 1 for doc in kept)
         assert all(quote.source.doc in kept for quote in answer.quotes)
+    finally:
+        stop(shard_folder)
+
+
+def test_a_speaker_the_shards_cannot_give_now_leaves_the_quote_as_it_is(
+    shard_folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    servers = serve(shard_folder, 2, _free_ports(2))
+    try:
+        client = XapianIndex([server.address for server in servers])
+        ids, _ = client.known_terms(["interfax"])
+        view = client.view({"interfax": int(ids[0])})
+        pooled = [view.passage(number) for number, _ in view.bm25.top(["interfax"], 100)]
+        quoted = next(p for p in pooled if "destructive steps" in p.text)
+        stop(shard_folder)
+        with caplog.at_level(logging.WARNING, logger="index.xapian_index"):
+            assert view.sentence_before(quoted.first_sentence) is None
+        assert any("without the speaker" in record.getMessage() for record in caplog.records)
     finally:
         stop(shard_folder)
 
