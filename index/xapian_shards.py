@@ -17,7 +17,7 @@ import hashlib
 import json
 import struct
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -306,9 +306,9 @@ def passage_at(db: xapian.Database, doc: str, at: int) -> StoredPassage | None:
     return next((passage for passage in _passages_of(db, doc) if passage.at == at), None)
 
 
-def _passages_of(db: xapian.Database, doc: str) -> list[StoredPassage]:
+def _passages_of(db: xapian.Database, doc: str) -> Iterator[StoredPassage]:
     term = ARTICLE_PREFIX + doc
-    return [decode_passage(db.get_document(item.docid).get_data()) for item in db.postlist(term)]
+    return (decode_passage(db.get_document(item.docid).get_data()) for item in db.postlist(term))
 
 
 def _read_articles(path: Path) -> dict[str, Any] | None:
