@@ -128,7 +128,7 @@ class PoolView:
         known: Mapping[str, int],
         passage_statistics: Statistics,
         sentence_statistics: Statistics,
-        fetch: Callable[[str, int], StoredPassage | None] = lambda doc, at: None,
+        fetch: Callable[[str, int], StoredPassage | None],
     ) -> None:
         """``fetch(doc, at)``: a passage outside the pool, by its article and place."""
         self._passages = sorted(passages, key=lambda p: (p.doc, p.at))
