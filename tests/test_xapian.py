@@ -50,6 +50,8 @@ import xapian  # noqa: E402
 
 from bot.shard_service import ShardService  # noqa: E402
 from index.backend import Backend  # noqa: E402
+from index.models import Passage  # noqa: E402
+from index.pool import PoolView  # noqa: E402
 from index.shard_location import shard_name  # noqa: E402
 from index.xapian_index import XapianIndex  # noqa: E402
 from index.xapian_shards import ShardError, build_shards, shard_of  # noqa: E402
@@ -106,14 +108,19 @@ def test_two_shards_answer_every_dev_question_as_the_embedded_index(
         assert _quotes(cluster, question.question) == _quotes(seed_index, question.question)
 
 
+def _interfax_pool(index: XapianIndex) -> tuple[PoolView, list[Passage]]:
+    """The view of a question about "Interfax", and the passages its pool holds."""
+    ids, _ = index.known_terms(["interfax"])
+    view = index.view({"interfax": int(ids[0])})
+    return view, [view.passage(number) for number, _ in view.bm25.top(["interfax"], 100)]
+
+
 def test_a_speaker_outside_the_pool_is_fetched_from_the_shards(
     cluster: XapianIndex, seed_index: SearchIndex
 ) -> None:
     """A question's pool holds the passages matching it; the sentence naming a quote's
     speaker may be in a paragraph that matches nothing, so the shards are asked for it."""
-    ids, _ = cluster.known_terms(["interfax"])
-    view = cluster.view({"interfax": int(ids[0])})
-    pooled = [view.passage(number) for number, _ in view.bm25.top(["interfax"], 100)]
+    view, pooled = _interfax_pool(cluster)
     quoted = next(p for p in pooled if "destructive steps" in p.text)
     before = view.sentence_before(quoted.first_sentence)
     assert before is not None and before.startswith("In response, Russian Deputy")
@@ -246,9 +253,7 @@ def test_a_speaker_the_shards_cannot_give_now_leaves_the_quote_as_it_is(
     servers = serve(shard_folder, 2, _free_ports(2))
     try:
         client = XapianIndex([server.address for server in servers])
-        ids, _ = client.known_terms(["interfax"])
-        view = client.view({"interfax": int(ids[0])})
-        pooled = [view.passage(number) for number, _ in view.bm25.top(["interfax"], 100)]
+        view, pooled = _interfax_pool(client)
         quoted = next(p for p in pooled if "destructive steps" in p.text)
         stop(shard_folder)
         with caplog.at_level(logging.WARNING, logger="index.xapian_index"):
