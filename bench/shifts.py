@@ -3,10 +3,13 @@
 squad-wiki is one encyclopedia; citebot is judged on other news and encyclopedia corpora
 too. SQuAD Shifts (Miller et al. 2020, CC BY 4.0) has crowd-written questions of the same
 kind over New York Times articles and new Wikipedia articles, and the PyPI sdist of
-``bigbench==1.0.0`` carries it (358 MB)::
+``bigbench==1.0.0`` carries it (358 MB). ``pip download`` refuses that sdist (it declares a
+direct-URL dependency, bleurt), so fetch the file PyPI's index lists and check it::
 
-    pip download bigbench==1.0.0 --no-deps --no-binary :all: -d /tmp/bigbench
-    python bench/shifts.py /tmp/bigbench/bigbench-1.0.0.tar.gz /tmp/shifts
+    curl -fLO https://files.pythonhosted.org/packages/95/f8/c019b3579df548a04cac12342cfcb878e50ddf6cfcd7fddba8cfc721c157/bigbench-1.0.0.tar.gz
+    sum=1bb398a5512c6d798cdebe0dfa0ac03f67f6033fa6b39c6ef71df978c7cbc5c2
+    echo "$sum  bigbench-1.0.0.tar.gz" | sha256sum -c
+    python bench/shifts.py bigbench-1.0.0.tar.gz /tmp/shifts
     citebot --corpus /tmp/shifts/nyt/articles --index-path /tmp/shifts/index-nyt \\
         eval /tmp/shifts/nyt/questions.jsonl
 
